@@ -1,0 +1,32 @@
+"""tokenizer: RoBERTa's 50K byte-level BPE and memory-mapped token shards.
+
+Import as ``from tokenizer import read_shards`` (not to be confused with the ``tokenizers`` dependency).
+"""
+
+from tokenizer.shards import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    ShardError,
+    TokenShard,
+    dtype_for_vocab,
+    open_shards,
+    read_manifest,
+    read_shards,
+    verify_shards,
+    write_manifest,
+    write_token_shard,
+)
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "ShardError",
+    "TokenShard",
+    "dtype_for_vocab",
+    "open_shards",
+    "read_manifest",
+    "read_shards",
+    "verify_shards",
+    "write_manifest",
+    "write_token_shard",
+]
