@@ -113,3 +113,29 @@ def format_mix(rows: list[MixRow]) -> str:
         f"{'total':<20} {sum(r.docs for r in rows):>12,} {human_bytes(sum(r.text_bytes for r in rows)):>10} {total_tok:>14} {100.0:>6.1f}%"
     )
     return "\n".join(lines)
+
+
+def add_parser(subparsers) -> None:  # noqa: ANN001 - argparse's private _SubParsersAction
+    """Register ``corpus stats DIR... [--json FILE]`` on the ``corpus`` CLI's subparsers."""
+    p = subparsers.add_parser(
+        "stats",
+        help="corpus mix per source: documents, bytes of text, tokens",
+        description="Per source over corpus build folders (and token-shard folders): documents, bytes of "
+        "text and tokens, as a table like the paper's §3.2 list.",
+    )
+    p.add_argument("dirs", nargs="+", help="corpus build folders and/or token-shard folders")
+    p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:  # noqa: ANN001 - an argparse.Namespace from add_parser
+    """Print the mix table (and write ``--json``)."""
+    rows = collect_mix(args.dirs)
+    print(format_mix(rows))
+    if args.json:
+        from dataclasses import asdict
+
+        from corpus.fileio import write_json_atomic
+
+        write_json_atomic(args.json, {"rows": [asdict(r) for r in rows]})
+    return 0
