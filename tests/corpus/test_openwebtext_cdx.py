@@ -12,7 +12,7 @@ pytest.importorskip(
 pytest.importorskip("RangeHTTPServer", reason="needs the test-servers extra")
 
 from corpus.openwebtext.cdx import CdxClient, CdxConfig, CdxUnavailable  # noqa: E402
-from corpus.openwebtext.fetch import FetchConfig, FetchError, fetch_record, read_range  # noqa: E402
+from corpus.openwebtext.fetch import FetchConfig, FetchError, read_page, read_range  # noqa: E402
 from owt_loopback import MIRROR, build_index, failing_server, flaky_proxy, pywb_server, range_server  # noqa: E402
 
 
@@ -50,27 +50,44 @@ def test_range_fetch_returns_exactly_the_record(servers, sample_data):
     cdx, warcs, rows = servers
     row = _html_row(rows)
     cap = CdxClient(CdxConfig(index_url=cdx)).lookup(row["url"])
-    rec = fetch_record(FetchConfig(source=warcs), cap.filename, cap.offset, cap.length)
-    assert rec.url == row["url"]
-    assert rec.http_status == 200 and "html" in rec.content_type
-    assert b"<html" in rec.payload.lower()
-    # the same bytes as a local seek into the mirror: the server honoured the range
     raw_http = read_range(FetchConfig(source=warcs), cap.filename, cap.offset, cap.length)
+    skips = []
+    page = read_page(raw_http, 2_000_000, on_skip=skips.append)
+    assert skips == [] and page["url"] == row["url"]
+    assert "<html" in page["html"].lower()
+    # the same bytes as a local seek into the mirror: the server honoured the range
     raw_local = read_range(
         FetchConfig(source=str(sample_data / MIRROR)), cap.filename, cap.offset, cap.length
     )
     assert raw_http == raw_local and len(raw_http) == cap.length
 
 
-def test_range_fetch_of_a_bad_offset_is_a_counted_error(servers):
-    cdx, warcs, rows = servers
+def test_bad_ranges_are_counted_errors(servers):
+    _, warcs, rows = servers
     row = _html_row(rows)
+    # a stale index row: the range starts 7 bytes into the record, so no WARC record can be read
+    raw = read_range(FetchConfig(source=warcs), row["filename"], int(row["offset"]) + 7, int(row["length"]))
+    skips = []
+    assert read_page(raw, 2_000_000, on_skip=skips.append) is None and skips
     with pytest.raises(FetchError) as err:
-        fetch_record(FetchConfig(source=warcs), row["filename"], int(row["offset"]) + 7, int(row["length"]))
-    assert err.value.reason == "corrupt_record"
-    with pytest.raises(FetchError) as err:
-        fetch_record(FetchConfig(source=warcs, retries=0), "crawl-data/missing.warc.gz", 0, 100)
+        read_range(FetchConfig(source=warcs, retries=0), "crawl-data/missing.warc.gz", 0, 100)
     assert err.value.reason == "warc_http_error"
+    with pytest.raises(FetchError) as err:
+        read_range(FetchConfig(source=warcs), row["filename"], 0, 0)
+    assert err.value.reason == "bad_range"
+
+
+def test_server_ignoring_range_is_refused(sample_data):
+    import functools
+    import http.server
+
+    from owt_loopback import http_server
+
+    plain = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(sample_data / MIRROR))
+    with http_server(plain) as url:  # the stdlib server answers 200 with the whole file
+        with pytest.raises(FetchError) as err:
+            read_range(FetchConfig(source=url), "crawl-data/CC-MAIN-2018-05/warc.paths.gz", 0, 10)
+    assert err.value.reason == "range_unsupported"
 
 
 def test_index_5xx_is_retried_then_raised():

@@ -9,7 +9,6 @@ from collections import Counter
 
 import pytest
 import zstandard
-
 from corpus.openwebtext.mine import list_url_files, mine_urls
 from corpus.openwebtext.submissions import SubmissionDumpError, expand_dumps, iter_dump, iter_submissions
 from corpus.openwebtext.urls import UrlFilterConfig, check_submission, normalize_url, read_blocklist, url_key

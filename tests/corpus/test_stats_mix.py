@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from corpus.formats import CorpusFormatError, write_shard
 from corpus.mix import collect_mix, format_mix, human_bytes, read_token_total
 
 
 def _docs(source, texts):
-    return [{"id": f"{source}-{i}", "text": t, "url": "u", "date": "2019", "source": source} for i, t in enumerate(texts)]
+    return [
+        {"id": f"{source}-{i}", "text": t, "url": "u", "date": "2019", "source": source}
+        for i, t in enumerate(texts)
+    ]
 
 
 def _token_manifest(folder, n_train, n_valid, fmt="roberta-token-shards"):
@@ -31,7 +33,11 @@ def test_counts_per_source_across_folders(tmp_path):
     _token_manifest(tmp_path / "owt" / "tokens", 40, 2)
     rows = {r.source: r for r in collect_mix([tmp_path / "news", tmp_path / "owt"])}
     assert (rows["cc-news"].docs, rows["cc-news"].text_bytes, rows["cc-news"].tokens) == (3, 6 + 3 + 10, None)
-    assert (rows["openwebtext"].docs, rows["openwebtext"].text_bytes, rows["openwebtext"].tokens) == (1, 100, 42)
+    assert (rows["openwebtext"].docs, rows["openwebtext"].text_bytes, rows["openwebtext"].tokens) == (
+        1,
+        100,
+        42,
+    )
     table = format_mix(list(rows.values()))
     assert "openwebtext" in table and "42" in table and "total" in table.splitlines()[-1]
     assert table.splitlines()[-1].split()[1] == "4"  # total documents

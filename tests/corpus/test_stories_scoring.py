@@ -7,12 +7,13 @@ import random
 
 import numpy as np
 import pytest
-
-from corpus.formats import read_shard, write_shard
+from corpus.errors import CorpusError
 from corpus.stories import select as select_mod
 from corpus.stories.queries import QueryError, load_queries, load_wsc
 from corpus.stories.scoring import NgramOverlapScorer, words
-from corpus.stories.select import plan_selection, write_selection
+from corpus.stories.select import plan_selection, save_plan
+from corpus.stories.steps import SCORE_KEY, TopFractionFilter
+from datatrove.data import Document
 
 
 def test_wsc273_questions(sample_data):
@@ -35,7 +36,15 @@ def test_text_queries_and_errors(tmp_path):
 
 
 def test_words():
-    assert words("The trophy doesn't FIT, it's 2 big!") == ["the", "trophy", "doesn't", "fit", "it's", "2", "big"]
+    assert words("The trophy doesn't FIT, it's 2 big!") == [
+        "the",
+        "trophy",
+        "doesn't",
+        "fit",
+        "it's",
+        "2",
+        "big",
+    ]
 
 
 # Hand-checked. Query "the cat sat": 1-grams {the,cat,sat}, 2-grams {the cat, cat sat}, 3-gram {the cat sat}.
@@ -70,22 +79,29 @@ def test_more_overlap_scores_higher(sample_data):
     assert scorer.score(story) > scorer.score(news) > 0
 
 
-def _scored_dir(tmp_path, scores_per_shard):
-    d = tmp_path / "scored"
-    for i, scores in enumerate(scores_per_shard):
-        docs = [
-            {"id": f"{i}-{j}", "text": f"doc {i} {j}", "url": f"u{i}{j}", "date": "2018", "source": "stories"}
-            for j in range(len(scores))
-        ]
-        write_shard(d / f"{i:05d}.jsonl.zst", docs)
-        np.save(d / f"{i:05d}.scores.npy", np.asarray(scores, dtype=np.float64))
+def _scores_dir(tmp_path, scores_per_task):
+    d = tmp_path / "scores"
+    d.mkdir()
+    for rank, scores in enumerate(scores_per_task):
+        np.save(d / f"{rank:05d}.scores.npy", np.asarray(scores, dtype=np.float64))
     return d
 
 
-def _reference(scores_per_shard, fraction):
-    flat = [(s, i, j) for i, ss in enumerate(scores_per_shard) for j, s in enumerate(ss)]
+def _select(tmp_path, scores_per_task, fraction):
+    """Plan from the score files, then run each task's TopFractionFilter over its documents."""
+    plan = plan_selection(_scores_dir(tmp_path, scores_per_task), fraction)
+    save_plan(plan, tmp_path / "plan.json")
+    kept = set()
+    for rank, scores in enumerate(scores_per_task):
+        docs = (Document(text="t", id=f"{rank}-{j}", metadata={SCORE_KEY: s}) for j, s in enumerate(scores))
+        kept |= {d.id for d in TopFractionFilter(tmp_path / "plan.json").run(docs, rank=rank)}
+    return plan, kept
+
+
+def _reference(scores_per_task, fraction):
+    flat = [(s, i, j) for i, ss in enumerate(scores_per_task) for j, s in enumerate(ss)]
     k = math.ceil(fraction * len(flat) - 1e-9)
-    # stable: highest score first, ties in (shard, position) order
+    # the obvious in-memory way: sort everything, highest first, ties in (task, position) order
     return {f"{i}-{j}" for _, i, j in sorted(flat, key=lambda t: (-t[0], t[1], t[2]))[:k]}
 
 
@@ -94,37 +110,31 @@ def _reference(scores_per_shard, fraction):
 def test_streaming_selection_matches_sorting(tmp_path, monkeypatch, seed, fraction):
     monkeypatch.setattr(select_mod, "CHUNK", 7)  # many chunks per file: the streaming path, not one read
     rng = random.Random(seed)
-    # coarse scores so that ties at the threshold are common
-    shards = [[rng.randint(0, 9) / 10 for _ in range(rng.randint(0, 40))] for _ in range(5)]
-    d = _scored_dir(tmp_path, shards)
-    plan = plan_selection(d, fraction)
-    kept = write_selection(plan, tmp_path / "out")
-    got = {doc["id"] for doc in read_shard_all(tmp_path / "out")}
-    assert got == _reference(shards, fraction)
-    assert kept == len(got) == plan.keep
+    # coarse scores so that ties at the threshold are common; some tasks have no document at all
+    tasks = [[rng.randint(0, 9) / 10 for _ in range(rng.randint(0, 40))] for _ in range(5)]
+    plan, kept = _select(tmp_path, tasks, fraction)
+    assert kept == _reference(tasks, fraction)
+    assert len(kept) == plan.keep == math.ceil(fraction * sum(map(len, tasks)) - 1e-9)
 
 
-def read_shard_all(folder):
-    for p in sorted(folder.glob("*.jsonl.zst")):
-        yield from read_shard(p)
-
-
-def test_selection_resumes_after_a_kill(tmp_path):
-    shards = [[0.1, 0.9, 0.5], [0.8, 0.2], [0.7, 0.3, 0.95]]
-    d = _scored_dir(tmp_path, shards)
-    plan = plan_selection(d, 0.5)
-    out = tmp_path / "out"
-    write_selection(plan, out)
-    first = {p.name: p.read_bytes() for p in out.glob("*.jsonl.zst")}
-    (out / "00001.jsonl.zst").unlink()  # as if killed before writing it
-    assert write_selection(plan, out) == plan.keep == 4
-    assert {p.name: p.read_bytes() for p in out.glob("*.jsonl.zst")} == first
+def test_heap_holds_only_k_scores(tmp_path, monkeypatch):
+    """Memory is O(k): the heap never grows past k however many scores stream by."""
+    sizes = []
+    real_push = select_mod.heapq.heappush
+    monkeypatch.setattr(select_mod.heapq, "heappush", lambda h, v: (real_push(h, v), sizes.append(len(h))))
+    rng = np.random.default_rng(0)
+    _scores_dir(tmp_path, [rng.random(5000), rng.random(5000)])
+    plan = plan_selection(tmp_path / "scores", 0.001)
+    assert plan.keep == 10 and max(sizes) == 10
+    assert (
+        plan.threshold
+        == np.sort(np.concatenate([np.load(p) for p in sorted((tmp_path / "scores").iterdir())]))[-10]
+    )
 
 
 def test_selection_checks_its_inputs(tmp_path):
-    d = _scored_dir(tmp_path, [[0.5, 0.1]])
-    with pytest.raises(ValueError, match="top fraction"):
+    d = _scores_dir(tmp_path, [[0.5, 0.1]])
+    with pytest.raises(CorpusError, match="top-fraction"):
         plan_selection(d, 0.0)
-    (d / "00000.scores.npy").unlink()
-    with pytest.raises(Exception, match="no scores file"):
-        plan_selection(d, 0.5)
+    empty = plan_selection(tmp_path / "nothing", 0.5)
+    assert empty.keep == 0 and empty.threshold is None

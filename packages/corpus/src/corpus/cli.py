@@ -1,4 +1,5 @@
-"""``corpus`` command line: ``corpus build cc-news ...``, ``corpus bench-extract``, ``corpus stats OUT``.
+"""``corpus`` command line: ``corpus build cc-news|openwebtext|stories ...``, ``corpus bench-extract``,
+``corpus stats DIR...``.
 
 Heavy libraries (datatrove, trafilatura) are imported only inside commands, so ``--help`` stays fast.
 User mistakes print one ``error: ...`` line and exit 2.
@@ -51,6 +52,11 @@ def _build_parser() -> argparse.ArgumentParser:
     cc.add_argument("--workers", type=int, default=1, help="tasks run at once (local/ray)")
     cc.add_argument("--limit", type=int, default=None, help="read at most N HTML pages in total")
     cc.add_argument("--quiet", action="store_true", help="no progress bar")
+    from corpus.openwebtext.cli import add_parser as add_openwebtext
+    from corpus.stories.cli import add_parser as add_stories
+
+    add_openwebtext(kinds)
+    add_stories(kinds)
 
     bench = sub.add_parser(
         "bench-extract",
@@ -65,12 +71,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--json", dest="json_out", default=None, help="also write the results as JSON here")
 
-    stats = sub.add_parser("stats", help="print (or, after a Slurm build, assemble) a build's stats.json")
-    stats.add_argument("folder")
+    from corpus.mix import add_parser as add_mix
+
+    add_mix(sub)
     return p
 
 
 def _cmd_build(args: argparse.Namespace, extra: list[str]) -> int:
+    if args.kind != "cc-news":
+        return args.run(args, extra)
     from corpus.build import CCNewsConfig, build_cc_news
     from corpus.executors import ExecutorConfig
     from corpus.overrides import apply_overrides
@@ -98,14 +107,17 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from corpus.formats import read_stats
+    from corpus.mix import run as run_mix
 
-    folder = Path(args.folder)
-    if not (folder / "stats.json").is_file() and (folder / "_work" / "logs").is_dir():
-        from corpus.build import finish_stats
+    for name in args.dirs:
+        folder = Path(name)
+        if not (folder / "stats.json").is_file() and (folder / "_work" / "logs").is_dir():
+            from corpus.build import finish_stats  # after a Slurm build: assemble stats.json first
 
-        finish_stats(folder, {}, wall_s=0.0, cpu_s=0.0, source=str(folder))
-    print(json.dumps(read_stats(folder), indent=2))
-    return 0
+            finish_stats(folder, {}, wall_s=0.0, cpu_s=0.0, source=str(folder))
+        if args.build:
+            print(json.dumps(read_stats(folder), indent=2))
+    return 0 if args.build else run_mix(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

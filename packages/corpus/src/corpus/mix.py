@@ -125,7 +125,7 @@ def add_parser(subparsers) -> None:  # noqa: ANN001 - argparse's private _SubPar
     )
     p.add_argument("dirs", nargs="+", help="corpus build folders and/or token-shard folders")
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
-    p.set_defaults(func=run)
+    p.add_argument("--build", action="store_true", help="print each folder's stats.json instead of the table")
 
 
 def run(args) -> int:  # noqa: ANN001 - an argparse.Namespace from add_parser

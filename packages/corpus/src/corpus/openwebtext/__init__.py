@@ -1,28 +1,39 @@
-"""OpenWebText: Reddit-linked web pages (score >= 3), located through a CDX index and range-fetched from WARCs."""
+"""OpenWebText: Reddit-linked web pages (score >= 3), located through a CDX index and range-fetched from WARCs.
 
-from corpus.openwebtext.cdx import Capture, CdxClient, CdxConfig, CdxUnavailable
-from corpus.openwebtext.fetch import FetchConfig, FetchedRecord, FetchError, fetch_record
-from corpus.openwebtext.mine import list_url_files, mine_urls
-from corpus.openwebtext.submissions import SubmissionDumpError, expand_dumps, iter_dump, iter_submissions
-from corpus.openwebtext.urls import UrlFilterConfig, check_submission, normalize_url, url_key
+The public API is re-exported lazily (PEP 562), so ``corpus --help`` does not import requests or datatrove.
+"""
 
-__all__ = [
-    "Capture",
-    "CdxClient",
-    "CdxConfig",
-    "CdxUnavailable",
-    "FetchConfig",
-    "FetchError",
-    "FetchedRecord",
-    "SubmissionDumpError",
-    "UrlFilterConfig",
-    "check_submission",
-    "expand_dumps",
-    "fetch_record",
-    "iter_dump",
-    "iter_submissions",
-    "list_url_files",
-    "mine_urls",
-    "normalize_url",
-    "url_key",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Capture": "cdx",
+    "CdxClient": "cdx",
+    "CdxConfig": "cdx",
+    "CdxUnavailable": "cdx",
+    "FetchConfig": "fetch",
+    "FetchError": "fetch",
+    "read_page": "fetch",
+    "read_range": "fetch",
+    "list_url_files": "mine",
+    "mine_urls": "mine",
+    "SubmissionDumpError": "submissions",
+    "expand_dumps": "submissions",
+    "iter_dump": "submissions",
+    "iter_submissions": "submissions",
+    "UrlFilterConfig": "urls",
+    "check_submission": "urls",
+    "normalize_url": "urls",
+    "url_key": "urls",
+    "OpenWebTextConfig": "build",
+    "build_openwebtext": "build",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'corpus.openwebtext' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"corpus.openwebtext.{_EXPORTS[name]}"), name)

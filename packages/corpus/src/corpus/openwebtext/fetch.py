@@ -1,22 +1,24 @@
-"""Fetch one WARC record by byte range (HTTP ``Range`` or a local seek) and parse it with warcio.
+"""Fetch one WARC record by byte range (HTTP ``Range`` or a local seek) and read its page.
 
 CommonCrawl serves each crawl's WARC files over HTTPS; the CDX index gives a record's ``filename``,
 ``offset`` and ``length``, so one ranged GET (a few tens of KB) replaces downloading a 1 GB WARC file.
 A source is an ``http(s)://`` prefix (``https://data.commoncrawl.org``) or a local folder in the same layout.
+The record is then read by the same code as the CC-NEWS WARC reader (``corpus.steps.warc``), so skip
+reasons (``redirect``, ``not_found``, ``non_html``...) mean the same in both builds.
 
-Usage: ``rec = fetch_record(FetchConfig(source="https://data.commoncrawl.org"), cap.filename, cap.offset, cap.length)``
+Usage: ``data = read_range(FetchConfig(source="https://data.commoncrawl.org"), cap.filename, cap.offset, cap.length)``
 """
 
 from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 
 COMMONCRAWL_DATA = "https://data.commoncrawl.org"
 
@@ -32,20 +34,8 @@ class FetchConfig:
     max_record_bytes: int = 10 * 2**20  # a compressed page record is ~10-50 KB; 10 MB bounds a bad index row
 
 
-@dataclass(frozen=True, kw_only=True)
-class FetchedRecord:
-    """The HTTP response stored in one WARC record."""
-
-    url: str
-    date: str  # WARC-Date, ISO 8601
-    record_id: str
-    http_status: int
-    content_type: str
-    payload: bytes
-
-
 class FetchError(RuntimeError):
-    """The record could not be fetched or parsed (reason in ``self.reason``)."""
+    """The record could not be fetched (reason in ``self.reason``, counted as ``skip_<reason>``)."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
@@ -79,7 +69,7 @@ def _get_range(cfg: FetchConfig, session: requests.Session, filename: str, offse
 def read_range(
     cfg: FetchConfig, filename: str, offset: int, length: int, session: requests.Session | None = None
 ) -> bytes:
-    """The raw (gzip member) bytes of one record from an HTTP source or a local folder."""
+    """The raw bytes (one gzip member) of one record, from an HTTP source or a local folder."""
     if length <= 0 or length > cfg.max_record_bytes or offset < 0:
         raise FetchError("bad_range", f"{filename} offset={offset} length={length}")
     if cfg.source.startswith(("http://", "https://")):
@@ -93,28 +83,24 @@ def read_range(
         raise FetchError("warc_missing", f"{path}: {e.strerror}") from None
 
 
-def parse_record(data: bytes) -> FetchedRecord:
-    """Parse the first WARC response record in ``data`` (its HTTP payload decoded from chunked/gzip)."""
-    try:
-        for rec in ArchiveIterator(io.BytesIO(data)):
-            if rec.rec_type != "response" or rec.http_headers is None:
-                raise FetchError("not_response", f"record type {rec.rec_type}")
-            payload = rec.content_stream().read()
-            return FetchedRecord(
-                url=rec.rec_headers.get_header("WARC-Target-URI") or "",
-                date=rec.rec_headers.get_header("WARC-Date") or "",
-                record_id=rec.rec_headers.get_header("WARC-Record-ID") or "",
-                http_status=int(rec.http_headers.get_statuscode() or 0),
-                content_type=rec.http_headers.get_header("Content-Type") or "",
-                payload=payload,
-            )
-    except (ArchiveLoadFailed, OSError, EOFError, ValueError) as e:
-        raise FetchError("corrupt_record", str(e)[:200]) from None
-    raise FetchError("corrupt_record", "no WARC record in range")
+def read_page(data: bytes, max_html_bytes: int, on_skip: Callable[[str], None]) -> dict[str, Any] | None:
+    """The page (html, url, date, id) of the first record in ``data``, or ``None`` (reason via ``on_skip``)."""
+    from corpus.steps.warc import classify_record, iter_warc_records
 
+    skipped: list[str] = []
 
-def fetch_record(
-    cfg: FetchConfig, filename: str, offset: int, length: int, session: requests.Session | None = None
-) -> FetchedRecord:
-    """Range-fetch and parse one WARC record."""
-    return parse_record(read_range(cfg, filename, offset, length, session))
+    def skip(reason: str) -> None:
+        skipped.append(reason)
+        on_skip(reason)
+
+    for record in iter_warc_records(io.BytesIO(data), on_skip=skip):
+        try:
+            reason, page = classify_record(record, max_html_bytes)
+        except Exception:  # noqa: BLE001 - a malformed record (bad chunking, encoding) costs one URL
+            reason, page = "corrupt_record", None
+        if page is None:
+            skip(str(reason))
+        return page
+    if not skipped:
+        skip("no_record")  # the range held no WARC record at all (a stale index row)
+    return None

@@ -19,10 +19,11 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from tqdm import tqdm
+
 from corpus.fileio import atomic_path, write_json_atomic
 from corpus.openwebtext.submissions import iter_dump
 from corpus.openwebtext.urls import UrlFilterConfig, check_submission, normalize_url, url_hash
-from tqdm import tqdm
 
 MINING_FILE = "mining.json"
 KEPT_FIELDS = ("id", "score", "created_utc", "subreddit", "title")

@@ -1,10 +1,11 @@
-"""Datatrove steps of the OpenWebText fetch stage: read the mined URL list, look each URL up in the CDX
-index, range-fetch its WARC record. After them the CC-NEWS steps (extract, filter, dedup, write) apply as is.
+"""Datatrove steps of the OpenWebText document stage: read the mined URL list, look each URL up in the
+CDX index, range-fetch its WARC record. After them the CC-NEWS steps (extract, filter, dedup, write) apply.
 
-Each step counts every URL it drops by reason (``dropped_no_capture``, ``dropped_index_unavailable``,
-``dropped_warc_unavailable``...) in datatrove's per-step stats, and moves on: one bad URL never fails a task.
+Each step counts every URL it skips by reason (``skip_no_capture``, ``skip_index_unavailable``,
+``skip_warc_unavailable``, ``skip_redirect``...) in datatrove's per-step stats, and moves on: one bad URL
+never fails a task.
 
-Usage: ``[UrlListReader(urls_dir), CdxLookup(cdx_cfg), WarcRangeFetch(fetch_cfg), *extract_and_filter_steps]``
+Usage: ``[UrlListReader(urls_dir), CdxLookup(cdx_cfg), WarcRangeFetch(fetch_cfg), *document_steps(...)]``
 """
 
 from __future__ import annotations
@@ -13,24 +14,12 @@ import json
 from pathlib import Path
 
 import requests
-from corpus.openwebtext.cdx import CdxClient, CdxConfig, CdxUnavailable
-from corpus.openwebtext.fetch import FetchConfig, FetchError, fetch_record
-from corpus.openwebtext.mine import list_url_files
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-
-def decode_html(payload: bytes, content_type: str) -> str:
-    """Decode an HTML payload with the charset its Content-Type names, else UTF-8 (bad bytes replaced)."""
-    charset = "utf-8"
-    for part in content_type.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "charset" and value:
-            charset = value.strip("\"' ")
-    try:
-        return payload.decode(charset, errors="replace")
-    except LookupError:  # an unknown charset name in the header
-        return payload.decode("utf-8", errors="replace")
+from corpus.openwebtext.cdx import CdxClient, CdxConfig, CdxUnavailable
+from corpus.openwebtext.fetch import FetchConfig, FetchError, read_page, read_range
+from corpus.openwebtext.mine import list_url_files
 
 
 class UrlListReader(PipelineStep):
@@ -45,6 +34,8 @@ class UrlListReader(PipelineStep):
         self.limit = limit
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if data:
+            yield from data
         n = 0
         for path in list_url_files(self.urls_dir)[rank::world_size]:
             with open(path, encoding="utf-8") as f:
@@ -58,7 +49,7 @@ class UrlListReader(PipelineStep):
 
 
 class CdxLookup(PipelineStep):
-    """Attach the CDX capture (WARC filename, offset, length) to each URL document; drop URLs without one."""
+    """Attach the CDX capture (WARC filename, offset, length) to each URL document; skip URLs without one."""
 
     name = "🗂 CDX lookup"
     type = "🔻 - FILTER"
@@ -70,22 +61,24 @@ class CdxLookup(PipelineStep):
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         client = CdxClient(self.config)
         for doc in data:
-            self.stat_update("total")
             try:
                 cap = client.lookup(doc.text)
             except CdxUnavailable:
-                self.stat_update("dropped_index_unavailable")
+                self.stat_update("skip_index_unavailable")
                 continue
             except (requests.RequestException, ValueError):
-                self.stat_update("dropped_index_bad_answer")  # 4xx other than 404, or a non-JSON line
+                self.stat_update("skip_index_bad_answer")  # a 4xx other than 404, or a non-JSON line
                 continue
             if cap is None:
-                self.stat_update("dropped_no_capture")
+                self.stat_update("skip_no_capture")
                 continue
             doc.metadata["capture"] = {
-                "filename": cap.filename, "offset": cap.offset, "length": cap.length, "timestamp": cap.timestamp,
-            }  # fmt: skip
-            self.stat_update("forwarded")
+                "filename": cap.filename,
+                "offset": cap.offset,
+                "length": cap.length,
+                "timestamp": cap.timestamp,
+            }
+            self.stat_update("captures")
             yield doc
 
 
@@ -95,31 +88,29 @@ class WarcRangeFetch(PipelineStep):
     name = "📥 WARC range fetch"
     type = "📖 - READER"
 
-    def __init__(self, config: FetchConfig) -> None:
+    def __init__(self, config: FetchConfig, *, max_html_bytes: int = 2_000_000) -> None:
         super().__init__()
         self.config = config
+        self.max_html_bytes = max_html_bytes
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         session = requests.Session()
         for doc in data:
             cap = doc.metadata["capture"]
-            self.stat_update("total")
             try:
-                rec = fetch_record(self.config, cap["filename"], cap["offset"], cap["length"], session)
+                raw = read_range(self.config, cap["filename"], cap["offset"], cap["length"], session)
             except FetchError as e:
-                self.stat_update(f"dropped_{e.reason}")
+                self.stat_update(f"skip_{e.reason}")
                 continue
-            if rec.http_status != 200 or "html" not in rec.content_type.lower():
-                self.stat_update("dropped_not_html_200")
+            self.stat_update("bytes_in", value=len(raw), unit="record")
+            self.stat_update("records_read")
+            page = read_page(raw, self.max_html_bytes, on_skip=lambda r: self.stat_update(f"skip_{r}"))
+            if page is None:
                 continue
-            self.stat_update("forwarded")
-            yield Document(
-                text=decode_html(rec.payload, rec.content_type),
-                id=rec.record_id or doc.id,
-                metadata={
-                    "url": rec.url or doc.text,
-                    "date": rec.date,
-                    "reddit": doc.metadata["reddit"],
-                    "capture": cap,
-                },
-            )
+            if page["truncated"]:
+                self.stat_update("html_truncated")
+            self.stat_update("html_pages")
+            reddit = doc.metadata["reddit"]
+            meta = {"url": page["url"] or doc.text, "date": page["date"], "warc": cap["filename"]}
+            meta["reddit"] = {k: reddit.get(k) for k in ("id", "score", "subreddit", "created_utc")}
+            yield Document(text=page["html"], id=page["id"] or doc.id, metadata=meta)

@@ -23,11 +23,13 @@ from typing import IO, Any
 
 import zstandard
 
+from corpus.errors import CorpusError
+
 ZSTD_MAX_WINDOW = 2**31  # Pushshift writes with --long=31
 SUFFIXES = (".zst", ".xz", ".bz2", ".json", ".ndjson", ".jsonl")
 
 
-class SubmissionDumpError(ValueError):
+class SubmissionDumpError(CorpusError):
     """The submissions argument names no readable dump (a user mistake: one error line)."""
 
 

@@ -91,10 +91,10 @@ def normalize_url(url: str) -> str | None:
 
 
 def url_key(normalized: str) -> str:
-    """Dedup key: the normalised URL without scheme and ``www.``, so http/https and www variants collide."""
-    parts = urlsplit(normalized)
-    rest = urlunsplit(("", _strip_www(parts.netloc), parts.path, parts.query, ""))
-    return rest.lstrip("/")
+    """Dedup key: the CC-NEWS build's URL key (no scheme, no ``www.``, sorted query, no trailing slash)."""
+    from corpus.steps.dedup import normalized_url
+
+    return normalized_url(normalized)
 
 
 def url_hash(normalized: str) -> int:

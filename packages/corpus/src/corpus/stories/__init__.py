@@ -1,16 +1,29 @@
-"""Stories: CommonCrawl documents with the highest n-gram overlap with commonsense questions (Trinh & Le 2018)."""
+"""Stories: CommonCrawl documents with the highest n-gram overlap with commonsense questions (Trinh & Le 2018).
 
-from corpus.stories.queries import QueryError, load_queries, load_wsc
-from corpus.stories.scoring import NgramOverlapScorer, words
-from corpus.stories.select import SelectionPlan, plan_selection, write_selection
+The public API is re-exported lazily (PEP 562), so ``corpus --help`` does not import numpy or datatrove.
+"""
 
-__all__ = [
-    "NgramOverlapScorer",
-    "QueryError",
-    "SelectionPlan",
-    "load_queries",
-    "load_wsc",
-    "plan_selection",
-    "words",
-    "write_selection",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "QueryError": "queries",
+    "load_queries": "queries",
+    "load_wsc": "queries",
+    "NgramOverlapScorer": "scoring",
+    "words": "scoring",
+    "SelectionPlan": "select",
+    "plan_selection": "select",
+    "save_plan": "select",
+    "StoriesConfig": "build",
+    "build_stories": "build",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'corpus.stories' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"corpus.stories.{_EXPORTS[name]}"), name)

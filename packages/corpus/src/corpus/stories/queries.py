@@ -12,10 +12,12 @@ import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from corpus.errors import CorpusError
+
 WSC273 = 273  # the first 273 schemas of WSCollection.xml form the WSC273 benchmark
 
 
-class QueryError(ValueError):
+class QueryError(CorpusError):
     """The queries file is missing, unparsable or holds no question."""
 
 

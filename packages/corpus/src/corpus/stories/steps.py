@@ -1,24 +1,25 @@
-"""Datatrove steps of the Stories score pass: score each extracted document, then write it with its score.
+"""Datatrove steps of the Stories build: score each document, record the scores, keep the top fraction.
 
-``ScorePassWriter`` writes task ``rank``'s documents to ``{work}/scored/{rank:05d}.jsonl.zst`` (the corpus
-contract, so the pass is inspectable with ``read_documents``) and the same documents' scores, in the same
-order, to ``{work}/scored/{rank:05d}.scores.npy``. The threshold pass reads only the small score files.
+Score pass (one stage): ``... -> StoriesScorer -> ScoreRecorder -> intermediate writer``. ``ScoreRecorder``
+passes documents through unchanged and, when its task ends, writes their scores in order to
+``{scores_dir}/{rank:05d}.scores.npy`` (8 bytes a document), the only input of the threshold search.
+Select pass: ``RankJsonlReader -> TopFractionFilter(plan) -> CorpusShardWriter``.
 
-Usage: ``[..., StoriesScorer(questions), ScorePassWriter(work_dir, source="stories")]``
+Usage: ``[*document_steps(...), StoriesScorer(questions), ScoreRecorder(work / "scores"), writer]``
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from corpus.fileio import atomic_path
-from corpus.formats import write_shard
-from corpus.stories.scoring import NgramOverlapScorer
-from datatrove.data import Document, DocumentsPipeline
+from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
+
+from corpus.fileio import atomic_path
+from corpus.stories.scoring import NgramOverlapScorer
 
 SCORE_KEY = "stories_score"
 
@@ -42,49 +43,46 @@ class StoriesScorer(PipelineStep):
             yield doc
 
 
-def to_record(doc: Document, source: str) -> dict[str, Any]:
-    """A datatrove Document as a corpus-contract record (``id text url date source`` + ``meta``)."""
-    meta = dict(doc.metadata)
-    record = {
-        "id": str(doc.id),
-        "text": doc.text,
-        "url": str(meta.pop("url", "")),
-        "date": str(meta.pop("date", "")),
-        "source": source,
-    }
-    for key in ("title", "author", "publish_date"):
-        if meta.get(key):
-            record[key] = str(meta.pop(key))
-    record["meta"] = {k: v for k, v in meta.items() if isinstance(v, (str, int, float, bool, type(None)))}
-    return record
+class ScoreRecorder(PipelineStep):
+    """Pass documents through; at the task's end write their scores, in order, to ``{rank:05d}.scores.npy``."""
 
+    name = "📝 Stories score recorder"
+    type = "📊 - STATS"
 
-class ScorePassWriter(PipelineStep):
-    """Write scored documents and their scores (aligned, one file pair per task)."""
-
-    name = "💾 Stories score pass writer"
-    type = "💽 - WRITER"
-
-    def __init__(self, work_dir: str | Path, source: str = "stories") -> None:
+    def __init__(self, scores_dir: str | Path) -> None:
         super().__init__()
-        self.scored_dir = Path(work_dir) / "scored"
-        self.source = source
+        self.scores_dir = Path(scores_dir)
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         scores: list[float] = []
-
-        def records() -> Iterator[dict[str, Any]]:
-            for doc in data:
-                if not doc.text.strip():
-                    self.stat_update("dropped_empty")
-                    continue
-                scores.append(float(doc.metadata[SCORE_KEY]))
-                self.stat_update("written")
-                yield to_record(doc, self.source)
-
-        # a task killed midway is re-run whole by datatrove (completion is marked at its end), rewriting both
-        write_shard(self.scored_dir / f"{rank:05d}.jsonl.zst", records())
-        with atomic_path(self.scored_dir / f"{rank:05d}.scores.npy") as tmp, open(tmp, "wb") as f:
+        for doc in data:
+            scores.append(float(doc.metadata[SCORE_KEY]))
+            yield doc
+        # a killed task is re-run whole by datatrove (completion is marked at its end), rewriting this file
+        with atomic_path(self.scores_dir / f"{rank:05d}.scores.npy") as tmp, open(tmp, "wb") as f:
             np.save(f, np.asarray(scores, dtype=np.float64))
-        return
-        yield  # a writer at the end of the pipeline forwards nothing
+
+
+class TopFractionFilter(PipelineStep):
+    """Keep documents scoring above the plan's threshold, plus this task's share of those exactly at it."""
+
+    name = "🏆 Stories top fraction"
+    type = "🔻 - FILTER"
+
+    def __init__(self, plan_path: str | Path) -> None:
+        super().__init__()
+        self.plan_path = str(plan_path)
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        plan = json.loads(Path(self.plan_path).read_text(encoding="utf-8"))
+        threshold = plan["threshold"] if plan["threshold"] is not None else float("inf")
+        ties = int(plan["ties"].get(str(rank), 0))
+        for doc in data:
+            self.stat_update("total")
+            score = float(doc.metadata[SCORE_KEY])
+            if score > threshold or (score == threshold and ties > 0):
+                ties -= score == threshold
+                self.stat_update("forwarded")
+                yield doc
+            else:
+                self.stat_update("dropped_below_top_fraction")
