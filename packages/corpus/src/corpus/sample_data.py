@@ -36,9 +36,7 @@ def require_sample_data(*parts: str) -> Path:
     """Return ``sample_data_dir()/parts``; raise ``FileNotFoundError`` with a clear message if missing."""
     root = sample_data_dir()
     if root is None:
-        raise FileNotFoundError(
-            f"sample data not found: set {ENV_VAR} or place the data at ../shared/data"
-        )
+        raise FileNotFoundError(f"sample data not found: set {ENV_VAR} or place the data at ../shared/data")
     path = root.joinpath(*parts)
     if not path.exists():
         raise FileNotFoundError(f"sample data entry missing: {path}")

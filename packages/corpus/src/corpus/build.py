@@ -1,0 +1,161 @@
+"""``corpus build cc-news``: CommonCrawl CC-NEWS WARCs -> in-window, English, deduplicated article shards.
+
+The paper's CC-NEWS (Sept 2016 - Feb 2019, collected with news-please). Stages: list the months' WARCs, read
+HTTP 200 HTML records, keep the date window, extract articles, filter (English, length, Gopher/C4), dedup
+(URL, text hash, MinHash), write zstd JSONL shards + ``stats.json`` + ``config.json`` (resolved settings).
+Re-running the same command resumes a killed build; a different config into the same folder is refused.
+
+Usage: ``stats = build_cc_news("../shared/data/cc_news_mirror", "out/ccnews", "2016-09", "2019-02")``
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import resource
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corpus.errors import CorpusError
+from corpus.executors import ExecutorConfig, run_stages
+from corpus.fileio import write_json_atomic
+from corpus.formats import write_stats
+from corpus.sources import DEFAULT_SOURCE, list_cc_news_warcs, resolve_source
+from corpus.stages import (
+    DOCS_DIR,
+    FilterConfig,
+    Stage,
+    dedup_and_write_stages,
+    document_steps,
+    intermediate_writer,
+)
+from corpus.steps.dates import DateWindowFilter
+from corpus.steps.dedup import DedupConfig
+from corpus.steps.extract import ExtractConfig
+from corpus.steps.warc import WarcRecordReader
+
+WORK_DIR = "_work"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CCNewsConfig:
+    """Everything that defines a CC-NEWS build; the paper's window is the default."""
+
+    source: str = DEFAULT_SOURCE
+    month_from: str = "2016-09"
+    month_to: str = "2019-02"
+    tasks: int = 1
+    limit: int | None = None  # at most this many HTML pages read in total (split evenly over tasks)
+    max_html_bytes: int = 2_000_000
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    filters: FilterConfig = field(default_factory=FilterConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+
+    def __post_init__(self) -> None:
+        if self.tasks < 1:
+            raise CorpusError(f"--tasks must be >= 1, got {self.tasks}")
+        if self.limit is not None and self.limit < 1:
+            raise CorpusError(f"--limit must be >= 1, got {self.limit}")
+
+
+def cc_news_stages(cfg: CCNewsConfig, output: Path, *, progress: bool = False) -> tuple[list[Stage], dict]:
+    """List the window's WARCs and return the build's stages plus listing facts for ``stats.json``."""
+    source = resolve_source(cfg.source)
+    paths, missing = list_cc_news_warcs(source, cfg.month_from, cfg.month_to)
+    tasks = min(cfg.tasks, len(paths))  # a task without a WARC file would only add overhead
+    per_task_limit = math.ceil(cfg.limit / tasks) if cfg.limit else -1
+    work = output / WORK_DIR
+    docs = Stage(
+        name="docs",
+        tasks=tasks,
+        steps=[
+            WarcRecordReader(
+                source, paths, max_html_bytes=cfg.max_html_bytes, limit=per_task_limit, progress=progress
+            ),
+            DateWindowFilter(month_from=cfg.month_from, month_to=cfg.month_to),
+            *document_steps(cfg.extract, cfg.filters, work),
+            intermediate_writer(work / DOCS_DIR),
+        ],
+    )
+    stages = [docs, *dedup_and_write_stages(work, output, tasks=tasks, source="cc-news", dedup=cfg.dedup)]
+    listing = {"warc_files": len(paths), "months_missing": missing, "tasks": tasks}
+    return stages, listing
+
+
+def _check_same_config(output: Path, resolved: dict) -> None:
+    """Refuse to resume a folder built with other settings (its completion markers would be wrong)."""
+    path = output / "config.json"
+    if path.is_file():
+        old = json.loads(path.read_text())
+        new = json.loads(json.dumps(resolved, default=str))  # tuples -> lists, as stored
+        if old.get("build") != new["build"]:
+            raise CorpusError(f"{output} holds a build with different settings; use a new --output")
+
+
+def _cpu_seconds() -> float:
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def build_cc_news(
+    source: str | Path = DEFAULT_SOURCE,
+    output: str | Path = "cc_news",
+    month_from: str = "2016-09",
+    month_to: str = "2019-02",
+    *,
+    limit: int | None = None,
+    tasks: int = 1,
+    workers: int = 1,
+    extractor: str = "trafilatura",
+    executor: str | ExecutorConfig = "local",
+    config: CCNewsConfig | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Build CC-NEWS into ``output``; return the stats written to ``output/stats.json``.
+
+    ``config`` (when given) overrides source/months/limit/tasks/extractor. With the Slurm executor the jobs are
+    submitted and the function returns the submission facts (stats are written by ``corpus stats`` later).
+    """
+    cfg = config or CCNewsConfig(
+        source=str(source),
+        month_from=month_from,
+        month_to=month_to,
+        tasks=tasks,
+        limit=limit,
+        extract=ExtractConfig(extractor=extractor),
+    )
+    ex_cfg = (
+        executor if isinstance(executor, ExecutorConfig) else ExecutorConfig(kind=executor, workers=workers)
+    )
+    output = Path(output)
+    stages, listing = cc_news_stages(cfg, output, progress=progress)
+    resolved = {
+        "build": {"kind": "cc-news", **dataclasses.asdict(cfg)},
+        "executor": dataclasses.asdict(ex_cfg),
+    }
+    _check_same_config(output, resolved)
+    write_json_atomic(output / "config.json", resolved)
+    logs = output / WORK_DIR / "logs"
+    start, cpu0 = time.time(), _cpu_seconds()
+    run_stages(stages, ex_cfg, logs, progress=progress)
+    if ex_cfg.kind == "slurm":
+        return {"submitted_stages": [s.name for s in stages], **listing}
+    return finish_stats(
+        output, listing, wall_s=time.time() - start, cpu_s=_cpu_seconds() - cpu0, source=cfg.source
+    )
+
+
+def finish_stats(output: Path, listing: dict, *, wall_s: float, cpu_s: float, source: str) -> dict[str, Any]:
+    """Collect the stage stats, add rates, write ``stats.json`` via the contract writer, return it."""
+    from corpus.buildstats import collect_stats
+
+    stats = {"source": source, **listing, **collect_stats(output / WORK_DIR / "logs")}
+    stats["wall_s"], stats["cpu_s"] = round(wall_s, 3), round(cpu_s, 3)
+    # Rates of this run (a resumed run counts only its own work in wall_s/cpu_s).
+    stats["docs_per_s"] = round(stats["html_pages"] / wall_s, 2) if wall_s > 0 else None
+    stats["docs_per_s_per_core"] = round(stats["html_pages"] / cpu_s, 2) if cpu_s > 0 else None
+    write_stats(output, stats)
+    return stats

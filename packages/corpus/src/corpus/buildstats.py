@@ -1,0 +1,72 @@
+"""Assemble a build's ``stats.json`` from datatrove's per-task stats files (``logs/<stage>/stats/*.json``).
+
+Counts: WARC records read, HTML pages, skips per reason, drops per reason (date window, extraction, language,
+length, quality), duplicates removed per kind (url, text, near), documents kept, bytes in/out. Reading the
+per-task files (not a run's merged summary) keeps the totals right after a resumed run.
+
+Usage: ``stats = collect_stats(out / "_work" / "logs")``
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+_DEDUP_STAGES = {"exact-url-filter": "url", "exact-text-filter": "text", "write-shards": "near"}
+_DIRECT = ("records_read", "html_pages", "html_truncated", "bytes_in", "documents_written", "bytes_out")
+
+
+def _total(value: Any) -> float:
+    """datatrove stores a metric as a bare number or as ``{"total": ..., "n": ..., ...}``."""
+    return value.get("total", 0) if isinstance(value, dict) else (value or 0)
+
+
+def stage_totals(stage_dir: Path) -> dict[str, dict[str, float]]:
+    """``{step name: {label: total}}`` summed over every task's stats file of one stage."""
+    out: dict[str, dict[str, float]] = {}
+    for f in sorted((stage_dir / "stats").glob("*.json")):
+        for step in json.loads(f.read_text()):
+            labels = out.setdefault(step["name"], {})
+            for label, value in step.get("stats", {}).items():
+                labels[label] = labels.get(label, 0) + _total(value)
+            labels["time_s"] = round(labels.get("time_s", 0) + _total(step.get("time_stats")), 3)
+    return out
+
+
+def collect_stats(logs: str | Path) -> dict[str, Any]:
+    """Summarise every stage folder under ``logs`` into the counts ``stats.json`` reports."""
+    skipped: Counter[str] = Counter()
+    dropped: Counter[str] = Counter()
+    dups: Counter[str] = Counter()
+    direct: Counter[str] = Counter()
+    stages: dict[str, Any] = {}
+    for stage_dir in sorted(p for p in Path(logs).iterdir() if p.is_dir()):
+        stage = stage_dir.name.split("_", 1)[1]
+        totals = stage_totals(stage_dir)
+        stages[stage] = totals
+        for step, labels in totals.items():
+            is_dedup = stage in _DEDUP_STAGES and ("dedup" in step.lower() or "minhash" in step.lower())
+            for label, value in labels.items():
+                if is_dedup:
+                    if label == "dropped":
+                        dups[_DEDUP_STAGES[stage]] += int(value)
+                elif label.startswith("skip_"):
+                    skipped[label[5:]] += int(value)
+                elif label.startswith("dropped_"):
+                    dropped[label[8:]] += int(value)
+                elif label in _DIRECT:
+                    direct[label] += int(value)
+    return {
+        "records_read": direct["records_read"],
+        "html_pages": direct["html_pages"],
+        "html_truncated": direct["html_truncated"],
+        "skipped": dict(sorted(skipped.items())),
+        "dropped": dict(sorted(dropped.items())),
+        "duplicates_removed": dict(sorted(dups.items())),
+        "kept": direct["documents_written"],
+        "bytes_in": direct["bytes_in"],
+        "bytes_out": direct["bytes_out"],
+        "stages": stages,
+    }

@@ -1,0 +1,147 @@
+"""Run a list of stages on datatrove's executors: local (default), Slurm or Ray.
+
+Completion markers (``logs/<stage>/completions/<rank>``) make every run resumable: re-running the same build
+skips finished tasks and redoes only the unfinished ones, whose outputs are overwritten (intermediate files) or
+atomically replaced (shards), so nothing is lost or duplicated. Local and Ray run stages one after another;
+Slurm submits them all at once chained with ``afterok`` dependencies.
+
+Usage: ``run_stages(stages, ExecutorConfig(kind="local", workers=4), logs_dir)``
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corpus.errors import CorpusError
+from corpus.stages import Stage
+
+EXECUTORS = ("local", "slurm", "ray")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecutorConfig:
+    """Which datatrove executor runs the stages and with what resources."""
+
+    kind: str = "local"
+    workers: int = 1  # local: concurrent processes; ray: concurrent tasks
+    partition: str = "cpu"  # slurm
+    time: str = "24:00:00"  # slurm wall time per task
+    cpus_per_task: int = 1  # slurm/ray
+    mem_per_cpu_gb: int = 2  # slurm/ray
+    venv_path: str | None = None  # slurm: ``source`` this before running
+    sbatch_args: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in EXECUTORS:
+            raise CorpusError(f"unknown executor {self.kind!r}: choose one of {', '.join(EXECUTORS)}")
+        if self.workers < 1:
+            raise CorpusError(f"--workers must be >= 1, got {self.workers}")
+
+
+def make_executor(stage: Stage, cfg: ExecutorConfig, logging_dir: Path, depends: Any = None) -> Any:
+    """Build the datatrove executor for one stage (not started)."""
+    if cfg.kind == "local":
+        from datatrove.executor import LocalPipelineExecutor
+
+        return LocalPipelineExecutor(
+            stage.steps,
+            tasks=stage.tasks,
+            workers=min(cfg.workers, stage.tasks),
+            logging_dir=str(logging_dir),
+        )
+    if cfg.kind == "slurm":
+        from datatrove.executor import SlurmPipelineExecutor
+
+        return SlurmPipelineExecutor(
+            stage.steps,
+            tasks=stage.tasks,
+            time=cfg.time,
+            partition=cfg.partition,
+            cpus_per_task=cfg.cpus_per_task,
+            mem_per_cpu_gb=cfg.mem_per_cpu_gb,
+            job_name=f"corpus-{stage.name}",
+            logging_dir=str(logging_dir),
+            venv_path=cfg.venv_path,
+            sbatch_args=dict(cfg.sbatch_args) or None,
+            depends=depends,
+        )
+    try:
+        from datatrove.executor.ray import RayPipelineExecutor
+    except ImportError:  # pragma: no cover - datatrove always ships it
+        raise CorpusError("the ray executor needs datatrove's ray support") from None
+    return RayPipelineExecutor(
+        stage.steps,
+        tasks=stage.tasks,
+        workers=cfg.workers,
+        logging_dir=str(logging_dir),
+        cpus_per_task=cfg.cpus_per_task,
+        mem_per_cpu_gb=cfg.mem_per_cpu_gb,
+    )
+
+
+def stage_log_dir(logs: Path, index: int, stage: Stage) -> Path:
+    """``logs/NN_<stage name>``: one datatrove logging folder per stage."""
+    return logs / f"{index:02d}_{stage.name}"
+
+
+def run_stages(
+    stages: list[Stage], cfg: ExecutorConfig, logs: str | Path, *, progress: bool = True
+) -> list[Any]:
+    """Run (local, ray) or submit (slurm) every stage in order; return the executors."""
+    logs = Path(logs)
+    if cfg.kind == "slurm":
+        prev = None
+        executors = []
+        for i, stage in enumerate(stages):
+            prev = make_executor(stage, cfg, stage_log_dir(logs, i, stage), depends=prev)
+            executors.append(prev)
+        executors[-1].run()  # launches the whole chain through ``depends``
+        return executors
+    if cfg.kind == "ray":
+        _require_ray()
+    from tqdm import tqdm
+
+    executors = []
+    bar = tqdm(stages, desc="corpus build", unit="stage", disable=not progress, file=sys.__stderr__)
+    for i, stage in enumerate(bar):
+        bar.set_postfix_str(stage.name)
+        log_dir = stage_log_dir(logs, i, stage)
+        ex = make_executor(stage, cfg, log_dir)
+        log_dir.mkdir(parents=True, exist_ok=True)
+        # datatrove logs every task at INFO to stderr; keep the console to the progress bar and errors.
+        with open(log_dir / "console.log", "a") as console, contextlib.redirect_stderr(console):
+            _log_to(console)
+            try:
+                ex.run()
+            except CorpusError:
+                raise
+            except Exception as e:  # a task crashed: one line for the user, the traceback is in the task log
+                raise CorpusError(
+                    f"stage {stage.name} failed: {type(e).__name__}: {e} (see {log_dir}/logs)"
+                ) from e
+            finally:
+                _log_to(sys.__stderr__, level="ERROR")
+        missing = ex.get_incomplete_ranks(skip_completed=True)
+        if missing:
+            raise CorpusError(f"stage {stage.name}: {len(missing)} task(s) failed; see {log_dir}/logs")
+        executors.append(ex)
+    return executors
+
+
+def _log_to(sink: Any, level: str = "INFO") -> None:
+    """Point datatrove's loguru logger at ``sink`` (its tasks re-point it to their own log files)."""
+    from loguru import logger
+
+    logger.remove()
+    logger.add(sink, level=level)
+
+
+def _require_ray() -> None:
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise CorpusError("--executor ray needs the extra: uv sync --extra ray") from None

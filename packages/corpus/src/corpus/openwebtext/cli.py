@@ -1,0 +1,82 @@
+"""``corpus build openwebtext`` arguments and command (wired into ``corpus.cli``; imports stay light).
+
+Usage: ``corpus build openwebtext --submissions 'RS_*.zst' --output OUT [--min-score 3] [--index URL] [--source SRC]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+COMMONCRAWL_INDEX = (
+    "https://index.commoncrawl.org/CC-MAIN-2019-04-index"  # = corpus.openwebtext.cdx's default
+)
+COMMONCRAWL_DATA = "https://data.commoncrawl.org"
+
+
+def add_common_args(p: argparse.ArgumentParser) -> None:
+    """Executor flags shared with ``build cc-news``."""
+    p.add_argument("--executor", default="local", choices=["local", "slurm", "ray"])
+    p.add_argument("--tasks", type=int, default=1, help="datatrove tasks")
+    p.add_argument("--workers", type=int, default=1, help="tasks run at once (local/ray)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_parser(kinds) -> None:  # noqa: ANN001 - argparse's private _SubParsersAction
+    """Register ``build openwebtext`` on the ``corpus build`` subparsers."""
+    p = kinds.add_parser(
+        "openwebtext",
+        help="OpenWebText: Reddit-linked pages (score >= 3) fetched from CommonCrawl",
+        description="Mine URLs from Pushshift submission dumps (score >= --min-score, no self posts, media or "
+        "blocked domains; deduplicated), find each in CommonCrawl's CDX index, range-fetch its WARC record, "
+        "then extract, filter, dedup and write as for CC-NEWS. Typed overrides: --urls.FIELD=V, --cdx.FIELD=V, "
+        "--fetch.FIELD=V, --extract.FIELD=V, --filters.FIELD=V, --dedup.FIELD=V, --url_buckets=N, --executor.FIELD=V.",
+    )
+    p.add_argument(
+        "--submissions", required=True, nargs="+", help="dump files, globs or folders (RS_*.zst/.xz/.bz2)"
+    )
+    p.add_argument("--output", required=True, help="output folder (shards, stats.json, config.json)")
+    p.add_argument("--min-score", type=int, default=3, help="keep submissions with score >= this (default 3)")
+    p.add_argument("--index", default=COMMONCRAWL_INDEX, help="CDX index endpoint (pywb API)")
+    p.add_argument(
+        "--source", default=COMMONCRAWL_DATA, help="where WARC files are: https URL or local folder"
+    )
+    p.add_argument("--blocklist", default=None, help="file of extra domains to drop, one a line")
+    p.add_argument("--limit", type=int, default=None, help="look up at most N URLs in total")
+    add_common_args(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, extra: list[str]) -> int:
+    """Build OpenWebText from parsed arguments plus ``--section.field=value`` overrides."""
+    from corpus.openwebtext.build import OpenWebTextConfig, build_openwebtext
+    from corpus.openwebtext.cdx import CdxConfig
+    from corpus.openwebtext.fetch import FetchConfig
+    from corpus.openwebtext.urls import UrlFilterConfig, read_blocklist
+    from corpus.overrides import apply_overrides
+
+    extra_block = read_blocklist(args.blocklist) if args.blocklist else ()
+    cfg = OpenWebTextConfig(
+        submissions=tuple(args.submissions),
+        urls=UrlFilterConfig(min_score=args.min_score, extra_blocklist=extra_block),
+        cdx=CdxConfig(index_url=args.index),
+        fetch=FetchConfig(source=args.source),
+        tasks=args.tasks,
+        limit=args.limit,
+    )
+    ex_cfg, rest = executor_config(args, extra)
+    cfg = apply_overrides(cfg, rest)
+    stats = build_openwebtext(cfg, args.output, executor=ex_cfg, progress=not args.quiet)
+    stats.pop("stages", None)
+    print(json.dumps(stats, indent=2))
+    return 0
+
+
+def executor_config(args: argparse.Namespace, extra: list[str]):  # noqa: ANN201 - (ExecutorConfig, list[str])
+    """The executor config from ``--executor/--workers`` plus ``--executor.FIELD=V``; the other overrides."""
+    from corpus.executors import ExecutorConfig
+    from corpus.overrides import apply_overrides
+
+    ex_extra = [e.replace("--executor.", "--", 1) for e in extra if e.startswith("--executor.")]
+    ex_cfg = apply_overrides(ExecutorConfig(kind=args.executor, workers=args.workers), ex_extra)
+    return ex_cfg, [e for e in extra if not e.startswith("--executor.")]

@@ -1,0 +1,186 @@
+"""Extract article text and metadata (title, author, publish date) from HTML, bounded in size and time.
+
+Default: trafilatura tuned for throughput at equal or better F1 than its defaults: ``fast=True`` (no
+readability/justext fallback: about 1.5x), ``favor_precision=True`` (prunes more boilerplate: +0.01 F1 on the
+article-extraction benchmark) and ``include_comments=False`` (skips the comment extractor: ~15% of the time).
+Metadata comes from the page's ``<meta>`` tags and JSON-LD (trafilatura's ``examine_meta`` and
+``extract_meta_json``), not from htmldate's date search, which alone costs 4x the extraction. ``news-please``
+(the paper's extractor) is available as the optional extra ``news-please``.
+
+Usage: ``extract_article(html, url="https://...")`` -> ``{"text", "title", "author", "publish_date"}`` or None
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from datatrove.data import DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+from corpus.errors import CorpusError
+
+EXTRACTORS = ("trafilatura", "news-please")
+_DATE_XPATH = (
+    '//meta[@property="article:published_time" or @name="article:published_time" or @property="og:published_time"'
+    ' or @name="pubdate" or @name="publishdate" or @name="publish-date" or @itemprop="datePublished"'
+    ' or @name="date" or @name="DC.date.issued" or @name="dc.date" or @name="sailthru.date"'
+    ' or @name="parsely-pub-date"]/@content | //time[@datetime]/@datetime'
+)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtractConfig:
+    """How to turn a page into an article; defaults are the benchmark-tuned trafilatura settings."""
+
+    extractor: str = "trafilatura"
+    fast: bool = True  # no readability/justext fallback
+    favor_precision: bool = True
+    include_comments: bool = False
+    include_tables: bool = True
+    with_metadata: bool = True
+    max_html_chars: int = 2_000_000  # pages beyond this are cut before parsing (size bound)
+    timeout_s: float = 10.0  # per page; enforced with SIGALRM in the main thread (time bound)
+
+    def __post_init__(self) -> None:
+        if self.extractor not in EXTRACTORS:
+            raise CorpusError(f"unknown extractor {self.extractor!r}: choose one of {', '.join(EXTRACTORS)}")
+
+
+class ExtractTimeout(Exception):
+    """One page took longer than ``ExtractConfig.timeout_s``."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise ``ExtractTimeout`` after ``seconds`` (only in the main thread: signals need it; else unbounded)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum: int, frame: Any) -> None:
+        raise ExtractTimeout()
+
+    old = signal.signal(signal.SIGALRM, _raise)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def extract_article(html: str, url: str | None = None, config: ExtractConfig | None = None) -> dict | None:
+    """Return ``{"text", "title", "author", "publish_date"}`` for the page's main article, or None if empty."""
+    config = config or ExtractConfig()
+    html = html[: config.max_html_chars]
+    if config.extractor == "news-please":
+        return _news_please(html, url)
+    return _trafilatura(html, url, config)
+
+
+def _trafilatura(html: str, url: str | None, config: ExtractConfig) -> dict | None:
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    if tree is None:
+        return None
+    meta = _page_metadata(tree) if config.with_metadata else {}
+    text = trafilatura.extract(
+        tree,
+        url=url,
+        fast=config.fast,
+        favor_precision=config.favor_precision,
+        include_comments=config.include_comments,
+        include_tables=config.include_tables,
+        deduplicate=False,
+    )
+    if not text or not text.strip():
+        return None
+    return {"text": text.strip(), **meta}
+
+
+def _page_metadata(tree: Any) -> dict:
+    """Title and author from meta tags/JSON-LD (trafilatura's cheap parts), date from meta/``<time>``."""
+    from trafilatura.metadata import examine_meta, extract_meta_json
+
+    meta = examine_meta(tree)
+    try:
+        meta = extract_meta_json(tree, meta)
+    except Exception:  # noqa: BLE001 - malformed JSON-LD must not cost the article
+        pass
+    title = meta.title
+    if not title:
+        found = tree.xpath("//title/text() | //h1//text()")
+        title = found[0].strip() if found else None
+    return {"title": title or None, "author": meta.author or None, "publish_date": _publish_date(tree)}
+
+
+def _publish_date(tree: Any) -> str | None:
+    for value in tree.xpath(_DATE_XPATH):
+        m = _ISO_DATE.search(str(value))
+        if m and 1990 <= int(m.group(1)) <= 2100:
+            return m.group(0)
+    return None
+
+
+def _news_please(html: str, url: str | None) -> dict | None:
+    try:
+        from newsplease import NewsPlease
+    except ImportError:
+        raise CorpusError("--extractor news-please needs the extra: uv sync --extra news-please") from None
+    art = NewsPlease.from_html(html, url=url, fetch_images=False)
+    if not art or not (art.maintext or "").strip():
+        return None
+    date = art.date_publish.date().isoformat() if getattr(art, "date_publish", None) else None
+    return {
+        "text": art.maintext.strip(),
+        "title": art.title or None,
+        "author": ", ".join(art.authors) if art.authors else None,
+        "publish_date": date,
+    }
+
+
+class ArticleExtractor(PipelineStep):
+    """Replace each Document's HTML with its article text; add ``title``/``author``/``publish_date`` metadata.
+
+    Pages with no article are dropped as ``dropped_extract_empty``; pages over the time bound as
+    ``dropped_extract_timeout``; extractor crashes as ``dropped_extract_error`` (never the task).
+    """
+
+    type = "🛢 - EXTRACTOR"
+    name = "📰 article text"
+
+    def __init__(self, config: ExtractConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or ExtractConfig()
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for doc in data:
+            self.stat_update("total")
+            reason = None
+            try:
+                with self.track_time(), time_limit(self.config.timeout_s):
+                    art = extract_article(doc.text, doc.metadata.get("url"), self.config)
+            except ExtractTimeout:
+                reason = "extract_timeout"
+            except CorpusError:
+                raise
+            except Exception:  # noqa: BLE001 - one bad page costs one document
+                reason = "extract_error"
+            else:
+                reason = None if art else "extract_empty"
+            if reason:
+                self.stat_update("dropped", f"dropped_{reason}")
+                continue
+            doc.text = art.pop("text")
+            doc.metadata.update({k: v for k, v in art.items() if v})
+            self.stat_update("forwarded")
+            yield doc

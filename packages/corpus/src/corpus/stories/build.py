@@ -1,0 +1,148 @@
+"""``corpus build stories``: the CommonCrawl documents most like commonsense questions (Trinh & Le 2018).
+
+Stages: list ``crawl-data/CRAWL/warc.paths.gz``; the CC-NEWS document stage (WARC records -> extraction ->
+English/length/quality filters) and dedup stages; the last dedup stage scores each surviving document
+(``StoriesScorer``) and records the scores (``ScoreRecorder``) instead of writing shards. Then the threshold
+search streams the score files (``plan_selection``, O(k) memory), and a select stage keeps the top fraction
+and writes the contract shards (``source = "stories"``). Re-running the same command resumes.
+
+Usage: ``stats = build_stories(StoriesConfig(source=mirror, crawl="CC-MAIN-2018-05", queries=wsc_xml), out)``
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corpus.build import WORK_DIR, _check_same_config, _cpu_seconds, finish_stats
+from corpus.errors import CorpusError
+from corpus.executors import ExecutorConfig, run_stages
+from corpus.fileio import write_json_atomic
+from corpus.sources import DEFAULT_SOURCE, read_paths_file, resolve_source
+from corpus.stages import (
+    DOCS_DIR,
+    FilterConfig,
+    Stage,
+    dedup_and_write_stages,
+    document_steps,
+    intermediate_writer,
+)
+from corpus.steps.dedup import DedupConfig
+from corpus.steps.extract import ExtractConfig
+from corpus.steps.io import CorpusShardWriter, RankJsonlReader
+from corpus.steps.warc import WarcRecordReader
+from corpus.stories.queries import load_queries
+from corpus.stories.select import plan_selection, save_plan
+from corpus.stories.steps import ScoreRecorder, StoriesScorer, TopFractionFilter
+
+SOURCE_NAME = "stories"
+SCORED_DIR = "40_scored"
+SCORES_DIR = "40_scores"
+PLAN_FILE = "selection.json"
+_CRAWL_RE = re.compile(r"^CC-MAIN-\d{4}-\d{2}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoriesConfig:
+    """Everything that defines a Stories build; Trinh & Le's top 0.1 % is the default fraction."""
+
+    source: str = DEFAULT_SOURCE
+    crawl: str = ""  # CC-MAIN-YYYY-WW
+    queries: str = ""  # Winograd XML (WSC273) or a text file of questions, one a line
+    top_fraction: float = 0.001
+    tasks: int = 1
+    limit: int | None = None  # at most this many HTML pages read in total (split evenly over tasks)
+    max_html_bytes: int = 2_000_000
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    filters: FilterConfig = field(default_factory=FilterConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+
+    def __post_init__(self) -> None:
+        if not _CRAWL_RE.match(self.crawl):
+            raise CorpusError(f"bad --crawl {self.crawl!r}: expected CC-MAIN-YYYY-WW")
+        if not 0 < self.top_fraction <= 1:
+            raise CorpusError(f"--top-fraction must be in (0, 1], got {self.top_fraction}")
+        if self.tasks < 1 or (self.limit is not None and self.limit < 1):
+            raise CorpusError("--tasks and --limit must be >= 1")
+
+
+def score_stages(cfg: StoriesConfig, output: Path, questions: list[str]) -> tuple[list[Stage], dict]:
+    """The document, dedup and score stages over the crawl's WARC files, plus listing facts."""
+    source = resolve_source(cfg.source)
+    paths = read_paths_file(source, f"crawl-data/{cfg.crawl}/warc.paths.gz")
+    if not paths:
+        raise CorpusError(f"crawl-data/{cfg.crawl}/warc.paths.gz under {source.root} lists no WARC file")
+    tasks = min(cfg.tasks, len(paths))
+    per_task_limit = math.ceil(cfg.limit / tasks) if cfg.limit else -1
+    work = output / WORK_DIR
+    docs = Stage(
+        name="docs",
+        tasks=tasks,
+        steps=[
+            WarcRecordReader(source, paths, max_html_bytes=cfg.max_html_bytes, limit=per_task_limit),
+            *document_steps(cfg.extract, cfg.filters, work),
+            intermediate_writer(work / DOCS_DIR),
+        ],
+    )
+    stages = [docs, *dedup_and_write_stages(work, output, tasks=tasks, source=SOURCE_NAME, dedup=cfg.dedup)]
+    # the last dedup stage ends in the shard writer: score and record instead (the select stage writes)
+    last = stages[-1]
+    if not isinstance(last.steps[-1], CorpusShardWriter):
+        raise RuntimeError("corpus.stages.dedup_and_write_stages no longer ends with CorpusShardWriter")
+    last.steps[-1:] = [
+        StoriesScorer(questions),
+        ScoreRecorder(work / SCORES_DIR),
+        intermediate_writer(work / SCORED_DIR),
+    ]
+    facts = {"crawl": cfg.crawl, "warc_files": len(paths), "tasks": tasks, "questions": len(questions)}
+    return stages, facts
+
+
+def select_stage(cfg: StoriesConfig, output: Path, tasks: int) -> Stage:
+    """Keep the planned top fraction of each task's scored documents and write the contract shards."""
+    work = output / WORK_DIR
+    return Stage(
+        name="select",
+        tasks=tasks,
+        steps=[
+            RankJsonlReader(work / SCORED_DIR),
+            TopFractionFilter(work / PLAN_FILE),
+            CorpusShardWriter(output, source=SOURCE_NAME),
+        ],
+    )
+
+
+def build_stories(
+    cfg: StoriesConfig, output: str | Path, *, executor: ExecutorConfig | None = None, progress: bool = False
+) -> dict[str, Any]:
+    """Build Stories into ``output``; return the stats written to ``output/stats.json``."""
+    ex_cfg = executor or ExecutorConfig()
+    if ex_cfg.kind == "slurm":
+        raise CorpusError(
+            "build stories runs its threshold search between stages: use --executor local or ray"
+        )
+    output = Path(output)
+    questions = load_queries(cfg.queries)
+    resolved = {
+        "build": {"kind": SOURCE_NAME, **dataclasses.asdict(cfg)},
+        "executor": dataclasses.asdict(ex_cfg),
+    }
+    _check_same_config(output, resolved)
+    write_json_atomic(output / "config.json", resolved)
+    start, cpu0 = time.time(), _cpu_seconds()
+    stages, facts = score_stages(cfg, output, questions)
+    logs = output / WORK_DIR / "logs"
+    run_stages(stages, ex_cfg, logs, progress=progress)
+    plan = plan_selection(output / WORK_DIR / SCORES_DIR, cfg.top_fraction)
+    save_plan(plan, output / WORK_DIR / PLAN_FILE)
+    select = select_stage(cfg, output, facts["tasks"])
+    run_stages([select], ex_cfg, logs, progress=progress)  # logs/00_select, beside the score stages' folders
+    facts["selection"] = {"scored": plan.total, "kept": plan.keep, "threshold": plan.threshold}
+    return finish_stats(
+        output, facts, wall_s=time.time() - start, cpu_s=_cpu_seconds() - cpu0, source=cfg.source
+    )

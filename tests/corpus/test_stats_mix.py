@@ -1,0 +1,62 @@
+"""``corpus stats``: per-source documents, bytes of text and tokens, as a table."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from corpus.formats import CorpusFormatError, write_shard
+from corpus.mix import collect_mix, format_mix, human_bytes, read_token_total
+
+
+def _docs(source, texts):
+    return [
+        {"id": f"{source}-{i}", "text": t, "url": "u", "date": "2019", "source": source}
+        for i, t in enumerate(texts)
+    ]
+
+
+def _token_manifest(folder, n_train, n_valid, fmt="roberta-token-shards"):
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "format": fmt,
+        "version": 1,
+        "totals": {"train": {"n_tokens": n_train, "n_docs": 1, "n_sents": 1}, "valid": {"n_tokens": n_valid}},
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_counts_per_source_across_folders(tmp_path):
+    write_shard(tmp_path / "news" / "a.jsonl.zst", _docs("cc-news", ["héllo", "abc"]))
+    write_shard(tmp_path / "news" / "b.jsonl.zst", _docs("cc-news", ["x" * 10]))
+    write_shard(tmp_path / "owt" / "a.jsonl.zst", _docs("openwebtext", ["y" * 100]))
+    _token_manifest(tmp_path / "owt" / "tokens", 40, 2)
+    rows = {r.source: r for r in collect_mix([tmp_path / "news", tmp_path / "owt"])}
+    assert (rows["cc-news"].docs, rows["cc-news"].text_bytes, rows["cc-news"].tokens) == (3, 6 + 3 + 10, None)
+    assert (rows["openwebtext"].docs, rows["openwebtext"].text_bytes, rows["openwebtext"].tokens) == (
+        1,
+        100,
+        42,
+    )
+    table = format_mix(list(rows.values()))
+    assert "openwebtext" in table and "42" in table and "total" in table.splitlines()[-1]
+    assert table.splitlines()[-1].split()[1] == "4"  # total documents
+
+
+def test_token_only_folder_and_foreign_manifest(tmp_path):
+    _token_manifest(tmp_path / "tok", 1000, 0)
+    _token_manifest(tmp_path / "other", 5, 5, fmt="something-else")
+    assert read_token_total(tmp_path / "tok") == 1000
+    assert read_token_total(tmp_path / "other") is None
+    rows = collect_mix([tmp_path / "tok"])
+    assert rows[0].tokens == 1000 and rows[0].docs == 0
+    with pytest.raises(CorpusFormatError, match="neither corpus shards nor a token manifest"):
+        collect_mix([tmp_path / "other"])
+    with pytest.raises(CorpusFormatError, match="no such folder"):
+        collect_mix([tmp_path / "missing"])
+
+
+def test_human_bytes():
+    assert human_bytes(76 * 10**9) == "76.0GB"
+    assert human_bytes(999) == "999B"
+    assert human_bytes(1_500_000) == "1.5MB"
