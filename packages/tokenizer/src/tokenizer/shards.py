@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from corpus.fileio import atomic_path, write_json_atomic
 
 FORMAT_NAME = "roberta-token-shards"
@@ -144,8 +143,10 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
     except json.JSONDecodeError as e:
         raise ShardError(f"{path}: corrupt manifest ({e.msg})") from None
     if manifest.get("format") != FORMAT_NAME or manifest.get("version") != FORMAT_VERSION:
-        raise ShardError(f"{path}: expected {FORMAT_NAME} v{FORMAT_VERSION}, got "
-                         f"{manifest.get('format')} v{manifest.get('version')}")
+        raise ShardError(
+            f"{path}: expected {FORMAT_NAME} v{FORMAT_VERSION}, got "
+            f"{manifest.get('format')} v{manifest.get('version')}"
+        )
     return manifest
 
 
@@ -171,8 +172,9 @@ def _load(path: Path, expected_len: int, dtype: np.dtype) -> np.ndarray:
     except (ValueError, OSError) as e:
         raise ShardError(f"corrupt or truncated shard file {path}: {e}") from None
     if arr.ndim != 1 or arr.shape[0] != expected_len or arr.dtype != dtype:
-        raise ShardError(f"shard file {path} has shape {arr.shape} {arr.dtype}, "
-                         f"manifest says ({expected_len},) {dtype}")
+        raise ShardError(
+            f"shard file {path} has shape {arr.shape} {arr.dtype}, manifest says ({expected_len},) {dtype}"
+        )
     return arr
 
 
@@ -189,16 +191,20 @@ def open_shards(
     dtype = np.dtype(manifest["dtype"])
     shards = []
     for e in manifest["splits"][split]:
-        shards.append(TokenShard(
-            name=e["name"],
-            tokens=_load(folder / f"{e['name']}.tokens.npy", e["n_tokens"], dtype),
-            docs=_load(folder / f"{e['name']}.docs.npy", e["n_docs"] + 1, np.dtype(np.int64)),
-            sents=_load(folder / f"{e['name']}.sents.npy", e["n_sents"] + 1, np.dtype(np.int64)),
-        ))
+        shards.append(
+            TokenShard(
+                name=e["name"],
+                tokens=_load(folder / f"{e['name']}.tokens.npy", e["n_tokens"], dtype),
+                docs=_load(folder / f"{e['name']}.docs.npy", e["n_docs"] + 1, np.dtype(np.int64)),
+                sents=_load(folder / f"{e['name']}.sents.npy", e["n_sents"] + 1, np.dtype(np.int64)),
+            )
+        )
     return shards
 
 
-def read_shards(folder: str | os.PathLike[str], split: str = "train", verify: bool = False) -> Iterator[np.ndarray]:
+def read_shards(
+    folder: str | os.PathLike[str], split: str = "train", verify: bool = False
+) -> Iterator[np.ndarray]:
     """Yield each document's ids (a numpy view) of ``split``, in order across shards."""
     for shard in open_shards(folder, split, verify=verify):
         for i in range(len(shard.docs) - 1):
