@@ -32,7 +32,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--kind", choices=("byte-bpe", "char-bpe"), default="byte-bpe")
     p.add_argument(
-        "--max-bytes", type=int, default=None, help="sample at most this much text (bounded memory)"
+        "--max-bytes", type=int, default=1 << 30, help="sample at most this much text (default 1 GiB)"
     )
     p.add_argument("--min-frequency", type=int, default=2)
 
@@ -53,7 +53,9 @@ def _add_encode(sub: argparse._SubParsersAction) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
-        prog="tok", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="tok",
+        description=__doc__.split("\n\nUsage:")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = ap.add_subparsers(dest="cmd", required=True)
     _add_train(sub)
