@@ -108,7 +108,7 @@ class Tokenizer:
         if kind not in KINDS:
             raise TokenizerError(f"unknown tokenizer kind {kind!r} (choose from {', '.join(KINDS)})")
         check_specials(vocab)
-        if kind == "byte-bpe":
+        if kind == "byte-bpe" and not is_byte_level("".join(vocab)):
             bad = [t for t in vocab if t not in SPECIALS and t != MASK and not is_byte_level(t)]
             if bad:
                 raise TokenizerError(f"byte-level vocab has a token outside the byte alphabet: {bad[0]!r}")
@@ -217,8 +217,13 @@ class Tokenizer:
         """Bytes of every id for decoding (specials as their literal text)."""
         out = [b""] * len(self.vocab)
         for tok, i in self.vocab.items():
-            special = i in self.special_ids or self.kind != "byte-bpe" or not is_byte_level(tok)
-            out[i] = tok.encode("utf-8") if special else token_bytes(tok)
+            if i in self.special_ids or self.kind != "byte-bpe":
+                out[i] = tok.encode("utf-8")
+                continue
+            try:
+                out[i] = token_bytes(tok)
+            except KeyError:  # not in the byte alphabet (e.g. an added word): its literal text
+                out[i] = tok.encode("utf-8")
         return out
 
     # ---- public API ------------------------------------------------------------------------------
@@ -265,9 +270,13 @@ class Tokenizer:
             ids = [i for i in ids if i not in self.special_ids]
         return b"".join([table[i] for i in ids]).decode("utf-8", errors="replace")
 
+    @cached_property
+    def _byte_lengths(self) -> np.ndarray:
+        return np.array([len(b) for b in self._id_bytes], dtype=np.int64)
+
     def token_byte_lengths(self) -> np.ndarray:
         """Byte length of every id's text (int64), for mapping byte offsets to token offsets."""
-        return np.array([len(b) for b in self._id_bytes], dtype=np.int64)
+        return self._byte_lengths
 
     def __repr__(self) -> str:
         return f"Tokenizer(kind={self.kind!r}, vocab_size={self.vocab_size}, fast={self.fast})"

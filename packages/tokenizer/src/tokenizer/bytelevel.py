@@ -30,13 +30,30 @@ def unicode_to_byte() -> dict[str, int]:
     return {c: b for b, c in byte_to_unicode().items()}
 
 
+@cache
+def _to_latin1() -> dict[int, int]:
+    """``str.translate`` table: alphabet characters to their byte's code point; the 68 raw characters the
+    alphabet replaces (space, controls...) to U+FFFF so that encoding them to Latin-1 fails."""
+    table = {ord(c): b for c, b in unicode_to_byte().items()}
+    for b in range(256):
+        if chr(b) not in unicode_to_byte():
+            table[b] = 0xFFFF
+    return table
+
+
 def token_bytes(token: str) -> bytes:
     """Raw bytes of a byte-level token string; ``KeyError`` if it uses a character outside the alphabet."""
-    table = unicode_to_byte()
-    return bytes(table[c] for c in token)
+    try:
+        return token.translate(_to_latin1()).encode("latin-1")
+    except UnicodeEncodeError:
+        raise KeyError(token) from None
 
 
 def is_byte_level(token: str) -> bool:
     """True when every character of ``token`` belongs to the byte-level alphabet."""
-    table = unicode_to_byte()
-    return all(c in table for c in token)
+    return set(token) <= _alphabet()
+
+
+@cache
+def _alphabet() -> frozenset[str]:
+    return frozenset(unicode_to_byte())

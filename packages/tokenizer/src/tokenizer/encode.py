@@ -18,7 +18,7 @@ import numpy as np
 
 from tokenizer.bpe import Tokenizer
 from tokenizer.sentences import sentence_offsets
-from tokenizer.shards import write_token_shard
+from tokenizer.shards import write_flat_token_shard
 
 
 def _byte_offsets(text: str, char_offsets: list[int]) -> np.ndarray:
@@ -93,16 +93,23 @@ def encode_unit(
 ) -> UnitResult:
     """Encode ``docs`` (``(key, text)`` pairs) into ``train-{index:05d}`` / ``valid-{index:05d}`` shards."""
     byte_lens = tok.token_byte_lengths() if tok.fast else None
-    split_docs: dict[str, list[list[np.ndarray]]] = {"train": [], "valid": []}
+    parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {"train": ([], []), "valid": ([], [])}
     res = UnitResult(index=index, n_docs=len(docs), first_key=docs[0][0] if docs else "")
     for key, text in docs:
         ids, lens = encode_document(tok, text, byte_lens)
-        cuts = np.cumsum(lens)[:-1]
-        split = "valid" if is_valid_doc(key, valid_fraction, seed) else "train"
-        split_docs[split].append(np.split(ids, cuts))
+        ids_list, lens_list = parts["valid" if is_valid_doc(key, valid_fraction, seed) else "train"]
+        ids_list.append(ids)
+        lens_list.append(lens)
         res.n_bytes += len(text.encode("utf-8"))
         res.n_tokens += len(ids)
-    for split, sdocs in split_docs.items():
-        if sdocs:
-            res.entries[split] = write_token_shard(folder, f"{split}-{index:05d}", sdocs, tok.vocab_size)
+    for split, (ids_list, lens_list) in parts.items():
+        if ids_list:
+            res.entries[split] = write_flat_token_shard(
+                folder,
+                f"{split}-{index:05d}",
+                np.concatenate(ids_list),
+                sent_lens=np.concatenate(lens_list),
+                sents_per_doc=np.array([len(x) for x in lens_list], dtype=np.int64),
+                vocab_size=tok.vocab_size,
+            )
     return res

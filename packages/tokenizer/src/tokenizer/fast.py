@@ -59,7 +59,9 @@ class FastBPE:
 
     def encode_array(self, text: str) -> np.ndarray:
         """Ids of ``text`` (uint32 numpy array); no special tokens are recognised in the text."""
-        return self.rank_to_id[self.encoding.encode_to_numpy(text, disallowed_special=())]
+        # encode_ordinary releases the GIL while it works (threads scale); list -> array costs ~10 ns/token
+        ranks = np.array(self.encoding.encode_ordinary(text), dtype=np.uint32)
+        return self.rank_to_id[ranks]
 
     def encode(self, text: str) -> list[int]:
         """Ids of ``text`` as a list."""

@@ -82,6 +82,27 @@ def iter_documents(patterns: Sequence[str | os.PathLike[str]]) -> Iterator[tuple
             raise InputError(f"cannot read {path}: {e}") from None
 
 
+def sample_documents(patterns: Sequence[str | os.PathLike[str]], max_bytes: int) -> Iterator[tuple[str, str]]:
+    """Documents totalling at most ``max_bytes`` of UTF-8, each input file contributing in proportion to its size.
+
+    Taking a share of every file (rather than the first ``max_bytes`` of the stream) spreads the sample over all
+    sources and shards; within a file the share is its first documents. At least one document per file is taken.
+    """
+    files = list_inputs(patterns)
+    sizes = [f.stat().st_size for f in files]
+    total = sum(sizes) or 1
+    taken = 0
+    for f, size in zip(files, sizes, strict=True):
+        budget, used = max_bytes * size / total, 0
+        for key, text in iter_documents([f]):
+            n = len(text.encode("utf-8"))
+            if (used + n > budget and used > 0) or taken + n > max_bytes:
+                break
+            used += n
+            taken += n
+            yield key, text
+
+
 def total_input_bytes(patterns: Sequence[str | os.PathLike[str]]) -> int:
     """Sum of the input files' sizes on disk (compressed sizes for zst/zip), for progress and sampling."""
     return sum(p.stat().st_size for p in list_inputs(patterns))

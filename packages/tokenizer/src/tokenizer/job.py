@@ -14,6 +14,7 @@ Usage: ``run_encode(EncodeConfig(tokenizer="tok/", inputs=("corpus/",), output="
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import time
 from collections.abc import Iterator
@@ -77,7 +78,8 @@ _WORKER_TOK: Tokenizer | None = None
 
 def _init_worker(tokenizer_dir: str) -> None:
     global _WORKER_TOK
-    _WORKER_TOK = Tokenizer.from_dir(tokenizer_dir)
+    if _WORKER_TOK is None:  # forked workers inherit the parent's loaded tokenizer (saves ~0.5 s each)
+        _WORKER_TOK = Tokenizer.from_dir(tokenizer_dir)
 
 
 def _work(cfg: EncodeConfig, index: int, docs: list[tuple[str, str]]) -> UnitResult:
@@ -131,13 +133,15 @@ def run_encode(cfg: EncodeConfig, progress: bool = True) -> dict[str, Any]:
     except (TokenizerError, InputError) as e:
         raise EncodeError(str(e)) from None
     workers = cfg.workers or len(os.sched_getaffinity(0))
+    global _WORKER_TOK
+    _WORKER_TOK = tok
+    if tok.fast:  # build the fast encoder and its tables once, before workers fork
+        tok.token_byte_lengths()
     t0 = time.perf_counter()
     results: dict[int, UnitResult] = {}
     bar = tqdm(total=None, unit="B", unit_scale=True, desc="tok encode", disable=not progress)
     units = iter_units(cfg)
     if workers == 1:
-        global _WORKER_TOK
-        _WORKER_TOK = tok
         for index, docs, size in units:
             results[index] = _load_marker(cfg, index, docs) or _work(cfg, index, docs)
             bar.update(size)
@@ -152,7 +156,12 @@ def _run_pool(
 ) -> None:
     """Feed units to ``workers`` processes, keeping at most two units per worker in flight (bounded memory)."""
     pending: dict[Future, int] = {}
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(cfg.tokenizer,)) as pool:
+    ctx = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    )
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_init_worker, initargs=(cfg.tokenizer,)
+    ) as pool:
         for index, docs, size in units:
             done = _load_marker(cfg, index, docs)
             if done is not None:

@@ -62,18 +62,43 @@ def write_token_shard(
 
     Each of the three files is written atomically; the caller adds the entry to the manifest afterwards.
     """
-    folder = Path(folder)
     dtype = dtype_for_vocab(vocab_size)
-    sent_lens = [len(s) for doc in docs for s in doc]
-    doc_lens = [sum(len(s) for s in doc) for doc in docs]
     flat = [np.asarray(s) for doc in docs for s in doc]
     tokens = np.concatenate(flat).astype(dtype, copy=False) if flat else np.zeros(0, dtype)
+    return write_flat_token_shard(
+        folder,
+        name,
+        tokens,
+        sent_lens=np.array([len(s) for s in flat], dtype=np.int64),
+        sents_per_doc=np.array([len(doc) for doc in docs], dtype=np.int64),
+        vocab_size=vocab_size,
+    )
+
+
+def write_flat_token_shard(
+    folder: str | os.PathLike[str],
+    name: str,
+    tokens: np.ndarray,
+    *,
+    sent_lens: np.ndarray,
+    sents_per_doc: np.ndarray,
+    vocab_size: int,
+) -> dict[str, Any]:
+    """Same as ``write_token_shard`` from already concatenated ids: ``sent_lens`` (tokens per sentence, in
+    order) and ``sents_per_doc`` (sentences per document). Avoids splitting ids into one array per sentence."""
+    folder = Path(folder)
+    dtype = dtype_for_vocab(vocab_size)
+    tokens = np.asarray(tokens)
     if tokens.size and int(tokens.max()) >= vocab_size:
         raise ShardError(f"id {int(tokens.max())} out of range for vocab_size {vocab_size}")
+    tokens = tokens.astype(dtype, copy=False)
+    sents = np.concatenate([[0], np.cumsum(sent_lens, dtype=np.int64)]).astype(np.int64)
+    if sents[-1] != tokens.size:
+        raise ShardError(f"sentence lengths sum to {int(sents[-1])}, not to the {tokens.size} ids")
     arrays = {
         "tokens": tokens,
-        "docs": np.concatenate([[0], np.cumsum(doc_lens, dtype=np.int64)]).astype(np.int64),
-        "sents": np.concatenate([[0], np.cumsum(sent_lens, dtype=np.int64)]).astype(np.int64),
+        "docs": sents[np.concatenate([[0], np.cumsum(sents_per_doc, dtype=np.int64)])],
+        "sents": sents,
     }
     sha = {}
     for part, arr in arrays.items():
@@ -85,7 +110,7 @@ def write_token_shard(
     return {
         "name": name,
         "n_tokens": int(tokens.size),
-        "n_docs": len(docs),
+        "n_docs": len(sents_per_doc),
         "n_sents": len(sent_lens),
         "sha256": sha,
     }

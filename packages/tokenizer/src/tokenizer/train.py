@@ -29,7 +29,7 @@ from corpus.fileio import write_json_atomic
 from tqdm import tqdm
 
 from tokenizer.bpe import KINDS, MASK, SPECIALS, Tokenizer, TokenizerError, build_hf_byte_bpe
-from tokenizer.inputs import iter_documents, list_inputs
+from tokenizer.inputs import list_inputs, sample_documents
 
 MAX_SAMPLE = (1 << 31) - 1  # keeps every pair count below i32::MAX in the HF trainer
 
@@ -63,31 +63,19 @@ class TrainConfig:
 
 
 def sample_texts(cfg: TrainConfig, stats: dict[str, int]) -> Iterator[list[str]]:
-    """Batches of document texts; each input file contributes ``max_bytes`` in proportion to its size.
-
-    Taking a share of every file (rather than the first ``max_bytes`` of the stream) spreads the sample over
-    all sources and shards. ``stats`` receives the docs and bytes actually used.
-    """
-    files = list_inputs(cfg.inputs)
-    total = sum(f.stat().st_size for f in files) or 1
+    """Batches of document texts from ``inputs.sample_documents``; ``stats`` receives the docs and bytes used."""
     limit = cfg.max_bytes if cfg.max_bytes is not None else MAX_SAMPLE
-    bar = tqdm(total=limit if cfg.max_bytes else None, unit="B", unit_scale=True, desc="tok train: read")
+    bar = tqdm(unit="B", unit_scale=True, desc="tok train: read+count")
     batch: list[str] = []
-    for f in files:
-        budget = limit * f.stat().st_size / total if cfg.max_bytes else MAX_SAMPLE
-        used = 0
-        for _, text in iter_documents([f]):
-            n = len(text.encode("utf-8"))
-            if used + n > budget and used > 0 or stats["bytes"] + n > MAX_SAMPLE:
-                break
-            used += n
-            stats["bytes"] += n
-            stats["docs"] += 1
-            bar.update(n)
-            batch.append(text)
-            if len(batch) >= 1000:
-                yield batch
-                batch = []
+    for _, text in sample_documents(cfg.inputs, limit):
+        n = len(text.encode("utf-8"))
+        stats["bytes"] += n
+        stats["docs"] += 1
+        bar.update(n)
+        batch.append(text)
+        if len(batch) >= 1000:
+            yield batch
+            batch = []
     if batch:
         yield batch
     bar.close()
@@ -144,6 +132,7 @@ def train_tokenizer(cfg: TrainConfig, stats: dict[str, int] | None = None) -> To
     """Train and return the tokenizer (not saved); ``stats`` receives docs/bytes read."""
     from tokenizers import AddedToken
 
+    list_inputs(cfg.inputs)  # fail on missing inputs before any work starts
     stats = stats if stats is not None else {"docs": 0, "bytes": 0}
     stats.setdefault("docs", 0)
     stats.setdefault("bytes", 0)
