@@ -1,0 +1,82 @@
+"""Fast byte-level BPE encoding through tiktoken, mapped to the vocabulary's own (RoBERTa) ids.
+
+tiktoken merges by the rank of the *merged bytes*; a GPT-2 merge list gives every merge a distinct result, so
+rank ``256 + i`` for merge ``i`` (and ``b`` for the single byte ``b``) reproduces the merge order. The ranks are
+then mapped to the vocabulary's ids (RoBERTa's ids follow fairseq's frequency-ordered dictionary, not the
+merge order) with one numpy gather. The pre-tokenizer is GPT-2's regex, the same one HF's ``ByteLevel`` uses.
+Identity with ``tokenizers``/``RobertaTokenizerFast`` is checked by tests on real text and by a property test.
+
+Usage: ``FastBPE(vocab, merges).encode_array("Hello world")`` -> ``array([31414, 232], dtype=uint32)``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from tokenizer.bytelevel import byte_to_unicode, token_bytes
+
+# GPT-2's pre-tokenization pattern (as in HF tokenizers' ByteLevel and OpenAI's r50k_base).
+GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+
+class NotFastCompatible(ValueError):
+    """The merge list cannot be expressed as tiktoken ranks (two merges yield the same token)."""
+
+
+def _rank_tokens(merges: Sequence[tuple[str, str]]) -> list[str]:
+    """Token string of every tiktoken rank: the 256 bytes, then one merge result per merge, in merge order."""
+    table = byte_to_unicode()
+    tokens = [table[b] for b in range(256)]
+    tokens.extend(a + b for a, b in merges)
+    return tokens
+
+
+class FastBPE:
+    """tiktoken-backed encoder for a byte-level BPE (``vocab`` token -> id, ``merges`` in priority order)."""
+
+    def __init__(self, vocab: dict[str, int], merges: Sequence[tuple[str, str]]) -> None:
+        import tiktoken  # imported here: only the encode path needs it
+
+        rank_tokens = _rank_tokens(merges)
+        ranks: dict[bytes, int] = {}
+        for rank, tok in enumerate(rank_tokens):
+            key = token_bytes(tok)
+            if key in ranks:
+                raise NotFastCompatible(f"merge result {tok!r} appears twice in the merge list")
+            ranks[key] = rank
+        missing = [t for t in rank_tokens if t not in vocab]
+        if missing:
+            raise NotFastCompatible(
+                f"{len(missing)} byte/merge tokens missing from vocab, e.g. {missing[0]!r}"
+            )
+        self.rank_to_id = np.array([vocab[t] for t in rank_tokens], dtype=np.uint32)
+        self.encoding = tiktoken.Encoding(
+            name="roberta-bpe", pat_str=GPT2_PATTERN, mergeable_ranks=ranks, special_tokens={}
+        )
+
+    def encode_array(self, text: str) -> np.ndarray:
+        """Ids of ``text`` (uint32 numpy array); no special tokens are recognised in the text."""
+        # encode_ordinary releases the GIL while it works (threads scale); list -> array costs ~10 ns/token
+        ranks = np.array(self.encoding.encode_ordinary(text), dtype=np.uint32)
+        return self.rank_to_id[ranks]
+
+    def encode(self, text: str) -> list[int]:
+        """Ids of ``text`` as a list."""
+        return self.encode_array(text).tolist()
+
+    def encode_batch(self, texts: Sequence[str], num_threads: int) -> list[list[int]]:
+        """Encode many texts on ``num_threads`` threads (tiktoken releases the GIL while it encodes)."""
+        if num_threads <= 1 or len(texts) < 2:
+            return [self.encode(t) for t in texts]
+        with ThreadPoolExecutor(num_threads) as pool:
+            return list(pool.map(self.encode, texts, chunksize=max(1, len(texts) // (8 * num_threads))))
+
+    def encode_batch_arrays(self, texts: Sequence[str], num_threads: int) -> list[np.ndarray]:
+        """Like ``encode_batch`` but returns numpy arrays (no Python int lists: less memory, faster)."""
+        if num_threads <= 1 or len(texts) < 2:
+            return [self.encode_array(t) for t in texts]
+        with ThreadPoolExecutor(num_threads) as pool:
+            return list(pool.map(self.encode_array, texts, chunksize=max(1, len(texts) // (8 * num_threads))))
