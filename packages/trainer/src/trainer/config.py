@@ -32,6 +32,7 @@ class ModelConfig:
     pad_id: int = 1
     layer_norm_eps: float = 1e-5
     init_std: float = 0.02
+    nsp: bool = False  # next-sentence-prediction head (paper §4.2 +NSP formats); set from data.format
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +48,8 @@ class DataConfig:
     random_token_frac: float = 0.1  # 10% random token (remaining 10% unchanged)
     valid_blocks: int = 256  # held-out blocks scored at each evaluation (fixed mask seed)
     verify: bool = True  # sha256-check every shard file at start-up (turn off for huge corpora)
+    static_dupes: int = 0  # static masking (§4.1): copies each with one fixed mask (BERT: 10); 0 = dynamic
+    valid_format: str = ""  # format of the held-out blocks; "" = data.format (paper ablations: full-sentences)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from trainer.config import ModelConfig
+from trainer.nsp import NSPHead, mlm_nsp_loss
 
 
 def position_ids(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
@@ -90,6 +91,7 @@ class Roberta(nn.Module):
         self.embeddings = Embeddings(cfg)
         self.layers = nn.ModuleList(Layer(cfg) for _ in range(cfg.layers))
         self.lm_head = LMHead(cfg)
+        self.nsp_head = NSPHead(cfg.hidden) if cfg.nsp else None  # only for the +NSP formats (trainer.nsp)
         self.apply(self._init)
 
     def _init(self, m: nn.Module) -> None:
@@ -110,9 +112,12 @@ class Roberta(nn.Module):
         return x
 
     def forward(self, ids: torch.Tensor, attn_mask: torch.Tensor | None = None,
-                labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Logits for every position (B, T, V); with ``labels``, the MLM loss sum (see ``mlm_loss``).
+                labels: torch.Tensor | None = None, nsp_labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits for every position (B, T, V); with ``labels``, the MLM loss sum (see ``mlm_loss``);
+        with ``nsp_labels`` too, the pair (MLM sum, NSP sum) of ``trainer.nsp.mlm_nsp_loss``.
         Training goes through ``forward`` so that DistributedDataParallel's hooks see the call."""
+        if nsp_labels is not None:
+            return mlm_nsp_loss(self, ids, labels, nsp_labels, attn_mask)
         if labels is not None:
             return self.mlm_loss(ids, labels, attn_mask)
         return self.lm_head(self.encode(ids, attn_mask), self.embeddings.word_embeddings.weight)

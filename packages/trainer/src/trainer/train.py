@@ -18,12 +18,19 @@ from typing import Any
 
 import numpy as np
 import torch
-
 from tokenizer.shards import read_manifest
-from trainer.checkpoint import list_checkpoints, load_checkpoint, rng_state, save_checkpoint, set_rng_state, \
-    tokenizer_hash
+
+from trainer import variants  # paper ablations (§4.1-4.2): extra formats, static masks, NSP, dynamic batch
+from trainer.checkpoint import (
+    list_checkpoints,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+    tokenizer_hash,
+)
 from trainer.config import Config, ModelConfig, save_config
-from trainer.data import BlockDataset, Sampler, Specials, derive_batch
+from trainer.data import BlockDataset, Specials, derive_batch
 from trainer.distributed import DistContext, all_reduce_sum, barrier, gather_objects, setup, teardown
 from trainer.errors import TrainerError
 from trainer.masking import IGNORE, Masker, mask_seed
@@ -86,6 +93,7 @@ def open_data(cfg: Config) -> tuple[BlockDataset, BlockDataset | None, dict[str,
     train_ds = BlockDataset.open(cfg.data.data, "train", verify=cfg.data.verify, **kw)
     manifest = read_manifest(cfg.data.data)
     has_valid = bool(manifest["splits"].get("valid"))
+    kw["fmt"] = cfg.data.valid_format or cfg.data.format
     valid_ds = BlockDataset.open(cfg.data.data, "valid", **kw) if has_valid else None
     if cfg.data.tokenizer:
         tok_vocab = tokenizer_vocab_size(Path(cfg.data.tokenizer))
@@ -169,6 +177,8 @@ def _build(cfg: Config, ctx: DistContext) -> Step:
     train_ds, valid_ds, manifest, sp = open_data(cfg)
     mcfg, init_state = resolve_model(cfg, manifest, sp)
     micro, accum = derive_batch(cfg.optim.batch_size, cfg.optim.micro_batch, ctx.world)
+    mcfg = dataclasses.replace(mcfg, nsp=variants.format_has_nsp(cfg.data.format))
+    train_ds = variants.wrap_train(cfg, train_ds)
     cfg = dataclasses.replace(cfg, model=mcfg)
     torch.manual_seed(cfg.run.seed)
     model = Roberta(mcfg)
@@ -232,8 +242,7 @@ def _train(cfg: Config, ctx: DistContext) -> TrainResult:
 
         model = DDP(s.model, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
     fwd = torch.compile(model) if cfg.run.compile else model
-    sampler = Sampler(len(s.train_ds), seed=cfg.run.seed, batch_size=cfg.optim.batch_size,
-                      micro_batch=s.micro, world=ctx.world)
+    sampler = variants.make_sampler(cfg, s.train_ds, micro=s.micro, accum=s.accum, world=ctx.world)
     log = MetricsLog(s.run_dir / "metrics.jsonl", enabled=ctx.is_main)
     result = TrainResult(run_dir=s.run_dir, step=s.step, config=cfg)
     fpt = flops_per_token(cfg.model, cfg.data.seq_len, cfg.data.mask_prob)
@@ -245,28 +254,40 @@ def _train(cfg: Config, ctx: DistContext) -> TrainResult:
     s.model.train()
     window_tokens, t_window = 0, time.perf_counter()
     while s.step < stop:
-        micro_batches, local_tokens = [], 0
+        micro_batches, local_tokens, local_seqs = [], 0, 0
         for k in range(s.accum):
-            ids_np = s.train_ds.batch(sampler.chunk(s.step, k, ctx.rank))
+            idx = sampler.chunk(s.step, k, ctx.rank)
+            ids_np = s.train_ds.batch(idx)
+            local_seqs += len(idx)
             real = int(np.count_nonzero(ids_np != pad))
             local_tokens += real
             ids = to_device(ids_np, ctx.device)
-            inputs, labels = s.masker(ids, seed=mask_seed(cfg.run.seed, s.step, sampler.chunk_id(k, ctx.rank)))
+            seed = mask_seed(cfg.run.seed, s.step, sampler.chunk_id(k, ctx.rank))
+            inputs, labels = variants.mask_rows(s.train_ds, s.masker, ids, idx, seed)
             attn = inputs.ne(pad)[:, None, None, :] if real < ids_np.size else None
-            micro_batches.append((inputs, labels, attn))
-        counts = torch.stack([sum(lb.ne(IGNORE).sum() for _, lb, _ in micro_batches).double(),
-                              torch.tensor(float(local_tokens), dtype=torch.float64, device=ctx.device)])
+            micro_batches.append((inputs, labels, attn, variants.nsp_targets(s.train_ds, idx, ctx.device)))
+        counts = torch.stack([sum(mb[1].ne(IGNORE).sum() for mb in micro_batches).double(),
+                              torch.tensor(float(local_tokens), dtype=torch.float64, device=ctx.device),
+                              torch.tensor(float(local_seqs), dtype=torch.float64, device=ctx.device)])
         all_reduce_sum(counts, ctx)
         n_masked = counts[0].clamp(min=1)
         loss_sum = torch.zeros((), dtype=torch.float64, device=ctx.device)
-        for k, (inputs, labels, attn) in enumerate(micro_batches):
+        nsp_sum = torch.zeros((), dtype=torch.float64, device=ctx.device)
+        for k, (inputs, labels, attn, nsp) in enumerate(micro_batches):
             last = k == s.accum - 1
             sync = contextlib.nullcontext() if last or ctx.world == 1 else model.no_sync()
             with sync:
                 with autocast(ctx.device, s.dtype):
-                    part = fwd(inputs, attn_mask=attn, labels=labels)
+                    if nsp is None:
+                        part = fwd(inputs, attn_mask=attn, labels=labels)
+                    else:  # +NSP formats: MLM mean over masked tokens + NSP mean over sequences (BERT)
+                        part, nsp_part = fwd(inputs, attn_mask=attn, labels=labels, nsp_labels=nsp)
                 # DDP averages gradients over ranks; x world turns that into a sum over all masked tokens
-                s.scaler.scale(part * ctx.world / n_masked).backward()
+                total = part * ctx.world / n_masked
+                if nsp is not None:
+                    total = total + nsp_part * ctx.world / counts[2].clamp(min=1)
+                    nsp_sum += nsp_part.detach().double()
+                s.scaler.scale(total).backward()
             loss_sum += part.detach().double()
         s.scaler.unscale_(s.opt)
         clip = cfg.optim.clip if cfg.optim.clip > 0 else float("inf")
@@ -290,6 +311,9 @@ def _train(cfg: Config, ctx: DistContext) -> TrainResult:
                    "epoch": sampler.epoch(s.step), "time": time.time()}
             if peak:
                 rec["mfu"] = mfu(tps, fpt, peak)
+            if cfg.model.nsp:
+                rec["nsp_loss"] = float(all_reduce_sum(nsp_sum, ctx) / counts[2].clamp(min=1))
+            rec["seqs"] = int(counts[2])
             log.write(rec)
             result.losses[s.step] = loss
             pbar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.2e}", tok_s=f"{tps:,.0f}")
