@@ -18,17 +18,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from tokenizer.shards import read_manifest
 
+from tokenizer.shards import read_manifest
 from trainer import variants  # paper ablations (§4.1-4.2): extra formats, static masks, NSP, dynamic batch
-from trainer.checkpoint import (
-    list_checkpoints,
-    load_checkpoint,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
-    tokenizer_hash,
-)
+from trainer.checkpoint import list_checkpoints, load_checkpoint, rng_state, save_checkpoint, set_rng_state, \
+    tokenizer_hash
 from trainer.config import Config, ModelConfig, save_config
 from trainer.data import BlockDataset, Specials, derive_batch
 from trainer.distributed import DistContext, all_reduce_sum, barrier, gather_objects, setup, teardown
