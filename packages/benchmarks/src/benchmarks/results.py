@@ -40,8 +40,9 @@ class BenchResult:
 
     def __post_init__(self) -> None:
         if len(self.seeds) != len(self.per_seed) or not self.seeds:
-            raise ResultFormatError(f"{self.task}: need one score per seed, got {len(self.per_seed)} "
-                                    f"for {len(self.seeds)} seeds")
+            raise ResultFormatError(
+                f"{self.task}: need one score per seed, got {len(self.per_seed)} for {len(self.seeds)} seeds"
+            )
 
     @property
     def median(self) -> float:
@@ -67,5 +68,7 @@ def read_result(path: str | os.PathLike[str]) -> BenchResult:
     fields = {k: data[k] for k in ("task", "metric", "seeds", "per_seed", "config", "checkpoint", "metrics")}
     result = BenchResult(**fields)
     if abs(result.median - data["median"]) > 1e-12:
-        raise ResultFormatError(f"{path}: stored median {data['median']} != median of per_seed {result.median}")
+        raise ResultFormatError(
+            f"{path}: stored median {data['median']} != median of per_seed {result.median}"
+        )
     return result

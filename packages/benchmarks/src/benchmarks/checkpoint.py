@@ -1,0 +1,123 @@
+"""Accept any checkpoint: a Hugging Face RoBERTa folder, or the trainer's native checkpoint (exported on the fly).
+
+The HF folder must hold ``config.json`` with ``model_type: roberta``, weights (safetensors or a torch bin) and
+tokenizer files; the tokenizer's ids must fit the model's embedding table and agree on ``<pad>``. A native
+checkpoint (``meta.json`` with ``format: roberta-trainer-checkpoint``, or a trainer run folder holding
+``checkpoints/step_*``) is exported with ``trainer.export_hf`` into a temporary HF folder.
+
+Usage: ``with resolve_checkpoint(Path("run/checkpoints/step_00001000")) as hf_dir: ...``
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from benchmarks.errors import BenchError
+
+NATIVE_FORMAT = "roberta-trainer-checkpoint"
+WEIGHTS = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
+TOKENIZER_SETS = (("tokenizer.json",), ("vocab.json", "merges.txt"))
+
+
+def _native_dir(path: Path) -> Path | None:
+    """The native checkpoint folder ``path`` points at (itself, or the latest step of a run folder)."""
+    candidates = [path]
+    steps = sorted((path / "checkpoints").glob("step_*")) if (path / "checkpoints").is_dir() else []
+    if steps:
+        candidates.append(steps[-1])
+    for c in candidates:
+        meta = c / "meta.json"
+        if meta.is_file():
+            try:
+                if json.loads(meta.read_text(encoding="utf-8")).get("format") == NATIVE_FORMAT:
+                    return c
+            except (OSError, json.JSONDecodeError):
+                raise BenchError(f"checkpoint {c}: unreadable meta.json") from None
+    return None
+
+
+def check_hf_dir(path: Path) -> None:
+    """Raise ``BenchError`` unless ``path`` is a loadable HF RoBERTa folder whose tokenizer fits the model."""
+    cfg_file = path / "config.json"
+    if not cfg_file.is_file():
+        raise BenchError(f"checkpoint {path} is not RoBERTa-shaped: no config.json (and no native meta.json)")
+    try:
+        cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise BenchError(f"checkpoint {path}: config.json is not JSON: {e}") from None
+    if cfg.get("model_type") != "roberta":
+        raise BenchError(f"checkpoint {path} is not RoBERTa-shaped: model_type is {cfg.get('model_type')!r}")
+    if not any((path / w).is_file() for w in WEIGHTS):
+        raise BenchError(f"checkpoint {path} is not RoBERTa-shaped: no weights ({' or '.join(WEIGHTS[::2])})")
+    if not any(all((path / f).is_file() for f in s) for s in TOKENIZER_SETS):
+        raise BenchError(
+            f"checkpoint {path} has no tokenizer files (tokenizer.json or vocab.json+merges.txt)"
+        )
+    check_vocab(path, cfg)
+
+
+def check_vocab(path: Path, cfg: dict) -> None:
+    """A tokenizer whose ids overflow the embedding table, or disagree on ``<pad>``, is a mismatch."""
+    from transformers import AutoTokenizer
+
+    try:
+        tok = AutoTokenizer.from_pretrained(path)
+    except Exception as e:  # corrupt tokenizer files: say so in one line
+        raise BenchError(f"checkpoint {path}: cannot load tokenizer: {type(e).__name__}: {e}") from None
+    max_id = max(tok.get_vocab().values())
+    vocab_size = int(cfg.get("vocab_size", 0))
+    if max_id >= vocab_size:
+        raise BenchError(
+            f"checkpoint {path}: tokenizer/model mismatch: tokenizer ids go up to {max_id} "
+            f"but the model's vocab_size is {vocab_size}"
+        )
+    pad = cfg.get("pad_token_id")
+    if pad is not None and tok.pad_token_id != pad:
+        raise BenchError(
+            f"checkpoint {path}: tokenizer/model mismatch: tokenizer <pad> id {tok.pad_token_id} "
+            f"!= model pad_token_id {pad}"
+        )
+
+
+def _export_native(native: Path, out: Path) -> Path:
+    try:
+        from trainer import export_hf  # lazily: only native checkpoints need the trainer's exporter
+    except ImportError:
+        raise BenchError(
+            f"checkpoint {native} is a native trainer checkpoint but this install's trainer has "
+            "no export_hf; export it first with `python -m trainer export`"
+        ) from None
+    try:
+        return Path(export_hf(native, out))
+    except BenchError:
+        raise
+    except Exception as e:
+        raise BenchError(f"checkpoint {native}: export to HF failed: {type(e).__name__}: {e}") from None
+
+
+@contextlib.contextmanager
+def resolve_checkpoint(path: str | Path) -> Iterator[Path]:
+    """Yield a checked HF RoBERTa folder for ``path`` (exporting a native checkpoint to a temp folder)."""
+    path = Path(path)
+    if not path.exists():
+        raise BenchError(f"checkpoint {path} does not exist")
+    native = _native_dir(path) if path.is_dir() else None
+    if native is None:
+        if not path.is_dir():
+            raise BenchError(f"checkpoint {path} is not RoBERTa-shaped: not a folder")
+        check_hf_dir(path)
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
+        hf = _export_native(native, Path(tmp) / "hf")
+        check_hf_dir(hf)
+        yield hf

@@ -1,0 +1,155 @@
+"""``bench``: finetune and score checkpoints on GLUE, SQuAD and RACE, and report results beside the paper.
+
+  bench glue   --checkpoint CKPT --tasks all|cola,sst2,... --data DIR|hub --out RESULTS [--seeds 5] [--quick]
+  bench squad  --version 1.1|2.0 --checkpoint CKPT --train FILE --dev FILE --out RESULTS [--quick]
+  bench race   --checkpoint CKPT --data DIR|hub --out RESULTS [--quick]
+  bench report RESULTS... [--png FILE]
+
+Recipe fields are overridden with typed ``--recipe.field=value`` flags (e.g. ``--recipe.epochs=3``). A user
+mistake prints one ``error: ...`` line and exits 2. Heavy libraries are imported only when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--checkpoint", required=True, help="HF RoBERTa folder or trainer native checkpoint/run folder"
+    )
+    p.add_argument("--out", required=True, type=Path, help="results folder (one JSON per task; resumable)")
+    p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the recipe's 5)")
+    p.add_argument("--quick", action="store_true", help="smoke run: one lr, one seed, few examples")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bench",
+        description=__doc__.split("\n")[0],
+        epilog="Override recipe fields with --recipe.FIELD=VALUE.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("glue", help="finetune on GLUE tasks (paper Table 10 sweep)")
+    _common(g)
+    g.add_argument(
+        "--tasks", default="all", help="all or a comma list: cola,sst2,mrpc,stsb,qqp,mnli,qnli,rte,wnli"
+    )
+    g.add_argument("--data", required=True, help="GLUE TSV folder (download_glue_data.py layout) or 'hub'")
+    g.add_argument(
+        "--init-from",
+        default=None,
+        help="MNLI-finetuned model (HF folder or a bench output folder) to start RTE/STS-B/MRPC from",
+    )
+    g.add_argument(
+        "--save-models", action="store_true", help="keep each cell's best-epoch model (for --init-from)"
+    )
+    s = sub.add_parser("squad", help="finetune and score on SQuAD v1.1 / v2.0")
+    _common(s)
+    s.add_argument("--version", required=True, choices=["1.1", "2.0"])
+    s.add_argument("--train", required=True, type=Path, help="SQuAD-format training JSON (or .zip)")
+    s.add_argument("--dev", required=True, type=Path, help="SQuAD-format dev JSON (or .zip)")
+    r = sub.add_parser("race", help="finetune and score on RACE (middle/high/all accuracy)")
+    _common(r)
+    r.add_argument("--data", required=True, help="RACE folder (train/dev/test/{middle,high}/*.txt) or 'hub'")
+    rep = sub.add_parser("report", help="markdown table beside the paper's numbers, plus a PNG bar chart")
+    rep.add_argument("results", nargs="+", type=Path, help="result JSON files or folders holding them")
+    rep.add_argument(
+        "--png", type=Path, default=None, help="bar chart path (default: beside the first result)"
+    )
+    rep.add_argument(
+        "--size", choices=["base", "large"], default="large", help="paper column to compare with"
+    )
+    return parser
+
+
+def _recipe(args: argparse.Namespace, base, overrides: Sequence[str]):
+    import dataclasses
+
+    from benchmarks.recipe import apply_overrides
+
+    recipe = apply_overrides(base, overrides)
+    if args.seeds is not None:
+        if args.seeds < 1:
+            raise_bench(f"--seeds must be >= 1, got {args.seeds}")
+        recipe = dataclasses.replace(recipe, seeds=tuple(range(1, args.seeds + 1)))
+    return recipe
+
+
+def raise_bench(msg: str):
+    from benchmarks.errors import BenchError
+
+    raise BenchError(msg)
+
+
+def _run(args: argparse.Namespace, overrides: list[str]) -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # the "newly initialized head" report is expected for every finetune
+    if args.command == "glue":
+        from benchmarks.glue import run_glue
+        from benchmarks.recipe import glue_recipe
+
+        run_glue(
+            args.checkpoint,
+            args.tasks,
+            args.data,
+            args.out,
+            quick_run=args.quick,
+            recipe=_recipe(args, glue_recipe(), overrides),
+            init_from=args.init_from,
+            save_models=args.save_models,
+        )
+    elif args.command == "squad":
+        from benchmarks.recipe import squad_recipe
+        from benchmarks.squad import run_squad
+
+        run_squad(
+            args.checkpoint,
+            args.version,
+            args.train,
+            args.dev,
+            args.out,
+            quick_run=args.quick,
+            recipe=_recipe(args, squad_recipe(), overrides),
+        )
+    elif args.command == "race":
+        from benchmarks.race import run_race
+        from benchmarks.recipe import race_recipe
+
+        run_race(
+            args.checkpoint,
+            args.data,
+            args.out,
+            quick_run=args.quick,
+            recipe=_recipe(args, race_recipe(), overrides),
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``bench`` console script."""
+    from benchmarks.errors import BenchError
+    from benchmarks.results import ResultFormatError
+
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    try:
+        if args.command == "report":
+            if extra:
+                raise BenchError(f"unknown option(s) {extra}")
+            from benchmarks.report import report
+
+            print(report(args.results, png=args.png, size=args.size))
+        else:
+            _run(args, extra)
+    except (BenchError, ResultFormatError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

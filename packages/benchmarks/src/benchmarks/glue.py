@@ -1,0 +1,300 @@
+"""``bench glue``: finetune a checkpoint on GLUE tasks with the paper's sweep and write one result per task.
+
+Per task: load data, tokenize once, run every (batch size, lr, seed) cell of the recipe (resumable), keep each
+cell's best dev epoch, pick the hyper-parameters with the best median over seeds, and write ``OUT/{task}.json``
+(``benchmarks.results``). ``init_from`` starts RTE/STS-B/MRPC from an MNLI-finetuned model (paper §5.1).
+
+Usage: ``run_glue("ckpt/", ["rte"], "glue/", "out/", quick=True)`` -> ``[BenchResult(task="rte", ...)]``
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import statistics
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.cells import CellStore, fingerprint
+from benchmarks.checkpoint import resolve_checkpoint
+from benchmarks.errors import BenchError
+from benchmarks.glue_data import TASKS, Example, GlueData, MissingData, load_glue
+from benchmarks.metrics import HEADLINE, glue_metrics
+from benchmarks.recipe import Recipe, cell_name, glue_recipe, quick, select_best, sweep_cells
+from benchmarks.results import BenchResult, read_result, write_result
+
+INIT_FROM_MNLI = ("rte", "stsb", "mrpc")  # the tasks the paper starts from the MNLI model
+
+
+def _subsample(examples: list[Example], n: int | None) -> list[Example]:
+    """A fixed (seed 0) random subset, so quick runs still see every class."""
+    if n is None or n >= len(examples):
+        return examples
+    return random.Random(0).sample(examples, n)
+
+
+def _encode(tok: Any, examples: list[Example], max_len: int, regression: bool) -> list[dict[str, Any]]:
+    enc = tok(
+        [e.text_a for e in examples],
+        [e.text_b for e in examples] if examples[0].text_b is not None else None,
+        truncation=True,
+        max_length=max_len,
+    )
+    return [
+        {"input_ids": ids, "attention_mask": mask, "labels": e.label if regression else int(e.label)}
+        for ids, mask, e in zip(enc["input_ids"], enc["attention_mask"], examples, strict=True)
+    ]
+
+
+def resolve_init_from(init_from: str | Path | None) -> Path | None:
+    """An HF model folder as is, or a ``bench glue`` output folder: its MNLI result's saved best model."""
+    if init_from is None:
+        return None
+    p = Path(init_from)
+    if (p / "config.json").is_file():
+        return p
+    if (p / "mnli.json").is_file():
+        model = read_result(p / "mnli.json").config.get("best_model")
+        if model and (Path(model) / "config.json").is_file():
+            return Path(model)
+        raise BenchError(f"--init-from {p}: mnli.json has no saved model (run MNLI with --save-models)")
+    raise BenchError(f"--init-from {p}: neither an HF model folder nor a bench output folder with mnli.json")
+
+
+def _run_cell(
+    hf_dir: Path,
+    spec_task: str,
+    train_feats,
+    dev_feats,
+    recipe: Recipe,
+    b: int,
+    lr: float,
+    seed: int,
+    pad_id: int,
+    save_to: Path | None,
+    tok: Any,
+    ignore_head: bool,
+) -> dict[str, Any]:
+    """Finetune one (batch size, lr, seed) cell and return its record (all epochs, best epoch, score)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    from benchmarks.finetune import TrainSettings, best_epoch, pick_device, train
+
+    spec, headline = TASKS[spec_task], HEADLINE[spec_task]
+    torch.manual_seed(seed)  # the classification head's initialisation depends on the seed
+    model = AutoModelForSequenceClassification.from_pretrained(
+        hf_dir,
+        num_labels=spec.num_labels,
+        ignore_mismatched_sizes=ignore_head,
+        problem_type="regression" if spec.num_labels == 1 else "single_label_classification",
+    )
+    settings = TrainSettings(
+        lr=lr,
+        batch_size=b,
+        epochs=recipe.epochs,
+        seed=seed,
+        warmup_ratio=recipe.warmup_ratio,
+        weight_decay=recipe.weight_decay,
+        adam_betas=recipe.adam_betas,
+        adam_eps=recipe.adam_eps,
+        device=pick_device(recipe.device),
+    )
+    evaluate = _evaluator(spec_task, dev_feats, recipe.eval_batch_size, pad_id, settings.device)
+
+    def save(m) -> None:
+        m.save_pretrained(save_to)
+        tok.save_pretrained(save_to)
+
+    history = train(
+        model,
+        train_feats,
+        evaluate,
+        settings=settings,
+        headline=headline,
+        pad_id=pad_id,
+        desc=f"{spec_task} {cell_name(b, lr, seed)}",
+        on_best=save if save_to else None,
+    )
+    best = best_epoch(history, headline)
+    return {
+        "task": spec_task,
+        "batch_size": b,
+        "lr": lr,
+        "seed": seed,
+        "history": history,
+        "best_epoch": int(best["epoch"]),
+        "metrics": {k: v for k, v in best.items() if k != "epoch"},
+        "score": best[headline],
+        "model": str(save_to) if save_to else None,
+    }
+
+
+def _evaluator(task: str, dev_feats: dict[str, list], bs: int, pad_id: int, device: str) -> Callable:
+    from benchmarks.finetune import batches
+
+    def evaluate(model) -> dict[str, float]:
+        splits = {}
+        for key, feats in dev_feats.items():
+            preds = []
+            for batch in batches(feats, bs, pad_id):
+                logits = model(
+                    input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device)
+                ).logits
+                preds += (logits[:, 0] if logits.shape[1] == 1 else logits.argmax(-1)).tolist()
+            splits[key] = (preds, [f["labels"] for f in feats])
+        return glue_metrics(task, splits)
+
+    return evaluate
+
+
+def run_task(
+    task: str,
+    data: GlueData,
+    hf_dir: Path,
+    checkpoint: str,
+    out: Path,
+    recipe: Recipe,
+    *,
+    init_dir: Path | None = None,
+    save_models: bool = False,
+) -> BenchResult:
+    """Run (or resume) every cell of ``recipe`` for ``task`` and write ``out/{task}.json``."""
+    from tqdm.auto import tqdm
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(hf_dir)
+    regression = TASKS[task].num_labels == 1
+    train_ex = _subsample(data.train, recipe.max_train_examples)
+    train_feats = _encode(tok, train_ex, recipe.max_seq_len, regression)
+    dev_feats = {
+        k: _encode(tok, _subsample(v, recipe.max_eval_examples), recipe.max_seq_len, regression)
+        for k, v in data.dev.items()
+    }
+    start = init_dir if (init_dir is not None and task in INIT_FROM_MNLI) else hf_dir
+    settings = {
+        k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("batch_sizes", "lrs", "seeds")
+    }
+    fp = fingerprint(
+        {
+            "task": task,
+            "checkpoint": checkpoint,
+            "init": str(start),
+            "data": data.source,
+            "n_train": len(train_ex),
+            **settings,
+        }
+    )
+    store = CellStore(out, task, fp)
+    cells = []
+    for b, lr, seed in tqdm(sweep_cells(recipe), desc=f"{task} sweep", unit="cell"):
+        name = cell_name(b, lr, seed)
+        record = store.get(name)
+        if record is None:
+            save_to = store.dir / "models" / name if save_models else None
+            record = _run_cell(
+                start,
+                task,
+                train_feats,
+                dev_feats,
+                recipe,
+                b,
+                lr,
+                seed,
+                tok.pad_token_id,
+                save_to,
+                tok,
+                ignore_head=start != hf_dir,
+            )
+            store.put(name, record)
+        cells.append(record)
+    return _write(
+        task,
+        cells,
+        recipe,
+        checkpoint,
+        out,
+        init=str(start) if start != hf_dir else None,
+        data=data.source,
+        n_train=len(train_ex),
+    )
+
+
+def _write(
+    task: str, cells: list[dict], recipe: Recipe, checkpoint: str, out: Path, **extra: Any
+) -> BenchResult:
+    (b, lr), chosen, medians = select_best(cells)
+    scores = [c["score"] for c in chosen]
+    median_cell = min(chosen, key=lambda c: (abs(c["score"] - statistics.median(scores)), c["seed"]))
+    config = {
+        **dataclasses.asdict(recipe),
+        "chosen": {"batch_size": b, "lr": lr},
+        "sweep_medians": medians,
+        "best_epochs": [c["best_epoch"] for c in chosen],
+        "best_model": median_cell.get("model"),
+        **extra,
+    }
+    result = BenchResult(
+        task=task,
+        metric=HEADLINE[task],
+        seeds=[c["seed"] for c in chosen],
+        per_seed=scores,
+        metrics=[c["metrics"] for c in chosen],
+        config=config,
+        checkpoint=checkpoint,
+    )
+    write_result(out / f"{task}.json", result)
+    return result
+
+
+def run_glue(
+    checkpoint: str | Path,
+    tasks: Sequence[str] | str,
+    data_dir: str | Path,
+    out: str | Path,
+    *,
+    quick_run: bool = False,
+    recipe: Recipe | None = None,
+    init_from: str | Path | None = None,
+    save_models: bool = False,
+    log: Callable[[str], None] = print,
+) -> list[BenchResult]:
+    """Finetune ``checkpoint`` on ``tasks`` (names or ``"all"``) and return one ``BenchResult`` per task run.
+
+    With ``tasks="all"``, a task without data is logged as ``skipped: no data`` instead of failing.
+    """
+    from benchmarks.glue_data import parse_tasks
+
+    skip_missing = isinstance(tasks, str) and tasks.strip() == "all"
+    names = parse_tasks(tasks) if isinstance(tasks, str) else parse_tasks(",".join(tasks))
+    recipe = recipe or glue_recipe()
+    recipe = quick(recipe) if quick_run else recipe
+    init_dir = resolve_init_from(init_from)
+    out = Path(out)
+    results = []
+    with resolve_checkpoint(checkpoint) as hf_dir:
+        for task in names:
+            try:
+                data = load_glue(task, data_dir)
+            except MissingData as e:
+                if not skip_missing:
+                    raise
+                log(f"{task}: skipped: no data ({e})")
+                continue
+            results.append(
+                run_task(
+                    task,
+                    data,
+                    hf_dir,
+                    str(checkpoint),
+                    out,
+                    recipe,
+                    init_dir=init_dir,
+                    save_models=save_models,
+                )
+            )
+            log(
+                f"{task}: {results[-1].metric} median {results[-1].median:.4f} over seeds {results[-1].seeds}"
+            )
+    return results

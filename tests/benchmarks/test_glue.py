@@ -1,0 +1,182 @@
+"""``bench glue``: quick runs on every task with local data, resume, a learning sanity check, and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from benchmarks import glue as glue_mod
+from benchmarks.cli import main
+from benchmarks.glue_data import TASKS, load_glue
+from benchmarks.results import read_result
+
+WITH_DATA = ["cola", "sst2", "mrpc", "stsb", "rte", "wnli"]  # QQP, MNLI and QNLI train are not in sample data
+
+
+def test_local_glue_layout_is_read_with_hub_label_ids(sample_data):
+    root = sample_data / "glue"
+    rte = load_glue("rte", root)
+    assert len(rte.train) == 2490 and len(rte.dev["dev"]) == 277
+    assert rte.dev["dev"][0].label == 1.0  # not_entailment -> 1, as nyu-mll/glue numbers it
+    cola = load_glue("cola", root)
+    assert len(cola.train) == 8551 and cola.train[0].text_b is None and cola.train[0].label in (0.0, 1.0)
+    stsb = load_glue("stsb", root)
+    assert len(stsb.dev["dev"]) == 1500 and stsb.dev["dev"][0].label == 5.0
+    mrpc = load_glue("mrpc", root)  # starts with a BOM, label in column "Quality"
+    assert len(mrpc.train) == 3667 and len(mrpc.dev["dev"]) == 408
+
+
+def test_quick_glue_all_tasks_with_data_and_resume(tiny_hf, sample_data, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "res"
+    argv = [
+        "glue",
+        "--checkpoint",
+        str(tiny_hf),
+        "--tasks",
+        "all",
+        "--data",
+        str(sample_data / "glue"),
+        "--out",
+        str(out),
+        "--quick",
+    ]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    for task in ("qqp", "mnli", "qnli"):
+        assert f"{task}: skipped: no data" in printed
+    for task in WITH_DATA:
+        r = read_result(out / f"{task}.json")
+        assert r.task == task and r.seeds == [1] and len(r.metrics) == 1
+        assert set(r.metrics[0]) == {
+            "cola": {"mcc"},
+            "stsb": {"pearson", "spearman"},
+            "mrpc": {"acc", "f1"},
+        }.get(task, {"acc"})
+        assert -1.0 <= r.median <= 1.0 and r.config["epochs"] == 2 and r.config["chosen"]["batch_size"] == 16
+    # A second run finds every cell finished and trains nothing.
+    monkeypatch.setattr(glue_mod, "_run_cell", lambda *a, **k: pytest.fail("finished cell re-run"))
+    before = {t: (out / f"{t}.json").read_text() for t in WITH_DATA}
+    assert main(argv) == 0
+    assert before == {t: (out / f"{t}.json").read_text() for t in WITH_DATA}
+
+
+def test_finetuning_learns_a_separable_task(tiny_hf, tmp_path):
+    """The loop must fit a trivially separable SST-2-shaped task (catches a broken optimiser/labels/eval)."""
+    root = tmp_path / "glue" / "SST-2"
+    root.mkdir(parents=True)
+    rows = [f"this movie is {w} {n}\t{int(w == 'great')}" for n in range(24) for w in ("great", "awful")]
+    for name in ("train.tsv", "dev.tsv"):
+        (root / name).write_text("sentence\tlabel\n" + "\n".join(rows) + "\n")
+    (res,) = glue_mod.run_glue(tiny_hf, ["sst2"], tmp_path / "glue", tmp_path / "out", recipe=_fast_recipe())
+    assert res.median == 1.0
+    assert len(res.config["sweep_medians"]) == 1
+
+
+def _fast_recipe():
+    from benchmarks.recipe import Recipe
+
+    return Recipe(batch_sizes=(8,), lrs=(3e-3,), seeds=(1,), epochs=10, max_seq_len=32)
+
+
+def test_missing_task_data_is_one_line(tiny_hf, sample_data, tmp_path, capsys):
+    argv = [
+        "glue",
+        "--checkpoint",
+        str(tiny_hf),
+        "--tasks",
+        "qnli",
+        "--data",
+        str(sample_data / "glue"),
+        "--out",
+        str(tmp_path),
+        "--quick",
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: qnli: no data:") and "QNLI/train.tsv" in err and "\n" not in err
+
+
+def test_bad_checkpoints_are_one_line(make_tiny, tmp_path, capsys):
+    bert = tmp_path / "bert"
+    bert.mkdir()
+    (bert / "config.json").write_text(json.dumps({"model_type": "bert", "vocab_size": 30522}))
+    small = make_tiny(tmp_path / "small", vocab_size=1000, layers=1)
+    cases = {
+        tmp_path / "nothing": "does not exist",
+        bert: "not RoBERTa-shaped: model_type is 'bert'",
+        tmp_path: "not RoBERTa-shaped: no config.json",
+        small: "tokenizer/model mismatch",
+    }
+    capsys.readouterr()
+    for ckpt, message in cases.items():
+        code = main(
+            [
+                "glue",
+                "--checkpoint",
+                str(ckpt),
+                "--tasks",
+                "rte",
+                "--data",
+                "hub",
+                "--out",
+                str(tmp_path / "o"),
+                "--quick",
+            ]
+        )
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and err.startswith("error: ") and message in err and "\n" not in err, err
+
+
+def test_hub_offline_without_cache_is_one_line(tiny_hf, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf" / "datasets"))
+    code = main(
+        [
+            "glue",
+            "--checkpoint",
+            str(tiny_hf),
+            "--tasks",
+            "rte",
+            "--data",
+            "hub",
+            "--out",
+            str(tmp_path / "o"),
+            "--quick",
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "nyu-mll/glue" in err and "offline" in err and "\n" not in err, err
+
+
+def test_unknown_task_and_recipe_key(tiny_hf, tmp_path, capsys):
+    assert (
+        main(
+            ["glue", "--checkpoint", str(tiny_hf), "--tasks", "squad", "--data", "x", "--out", str(tmp_path)]
+        )
+        == 2
+    )
+    assert "unknown GLUE task" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "glue",
+                "--checkpoint",
+                str(tiny_hf),
+                "--tasks",
+                "rte",
+                "--data",
+                "x",
+                "--out",
+                str(tmp_path),
+                "--recipe.epoch=2",
+            ]
+        )
+        == 2
+    )
+    assert "unknown option" in capsys.readouterr().err
+
+
+def test_every_task_has_a_layout():
+    assert set(TASKS) == set(WITH_DATA) | {"qqp", "mnli", "qnli"}
