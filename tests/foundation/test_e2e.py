@@ -15,7 +15,7 @@ from tokenizer.shards import read_manifest, read_shards, verify_shards
 @pytest.fixture(scope="module")
 def e2e(tmp_path_factory, sample_data):
     out = tmp_path_factory.mktemp("e2e")
-    cfg = E2EConfig(train_steps=6, batch_size=8, seq_len=64, glue_examples=64)
+    cfg = E2EConfig(train_steps=6, batch_size=8, seq_len=64)
     return run(out, cfg)
 
 

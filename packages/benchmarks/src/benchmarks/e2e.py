@@ -37,7 +37,6 @@ class E2EConfig:
     batch_size: int = 16
     seq_len: int = 128
     glue_task: str = "sst2"
-    glue_examples: int = 256
 
 
 def _script(name: str) -> list[str]:
@@ -48,20 +47,13 @@ def _script(name: str) -> list[str]:
     return [str(path)]
 
 
-def _stage(name: str, cmd: list[str], log_dir: Path) -> float:
-    """Run one stage's command, teeing its output to a log; raise E2EError with the log path on failure."""
+def _stage(name: str, cmd: list[str]) -> float:
+    """Run one stage's command with its own progress output; raise E2EError on failure."""
     print(f"\n== {name}: {shlex.join(cmd)}", flush=True)
-    log = log_dir / f"{name}.log"
     t0 = time.perf_counter()
-    with open(log, "w", encoding="utf-8") as f:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            f.write(line)
-            print(f"   {line.rstrip()}", flush=True)
-        rc = proc.wait()
+    rc = subprocess.call(cmd)
     if rc != 0:
-        raise E2EError(f"stage {name!r} failed (exit {rc}); see {log}")
+        raise E2EError(f"stage {name!r} failed (exit {rc}): {shlex.join(cmd)}")
     return time.perf_counter() - t0
 
 
@@ -105,11 +97,9 @@ def run(out: Path, cfg: E2EConfig) -> dict[str, Path]:
     if data is None:
         raise E2EError(f"sample data not found: set {ENV_VAR} or place it at ../shared/data")
     out.mkdir(parents=True, exist_ok=True)
-    logs = out / "logs"
-    logs.mkdir(exist_ok=True)
     print(f"inputs: WARCs {data / 'cc_news_mirror'} (months {cfg.month_from}..{cfg.month_to}), "
           f"GLUE {data / 'glue' / 'SST-2'}", flush=True)
-    timings = {name: _stage(name, cmd, logs) for name, cmd in stage_commands(out, data, cfg)}
+    timings = {name: _stage(name, cmd) for name, cmd in stage_commands(out, data, cfg)}
     artifacts = {"corpus": out / "corpus", "tokenizer": out / "tokenizer", "shards": out / "shards",
                  "checkpoints": out / "train", "hf-export": out / "hf", "results": out / "results"}
     print("\nartifacts:")
