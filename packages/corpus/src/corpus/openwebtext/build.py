@@ -74,14 +74,14 @@ def openwebtext_stages(
     """Mine the URLs (if not done yet) and return the build's datatrove stages plus mining facts."""
     work = output / WORK_DIR
     dumps = expand_dumps(list(cfg.submissions))
-    counts = mine_urls(dumps, work / URLS_DIR, cfg.urls, n_buckets=cfg.url_buckets)
+    counts = mine_urls(dumps, work / URLS_DIR, cfg.urls, n_buckets=cfg.url_buckets, progress=progress)
     tasks = min(cfg.tasks, cfg.url_buckets)
     per_task_limit = math.ceil(cfg.limit / tasks) if cfg.limit else -1
     docs = Stage(
         name="docs",
         tasks=tasks,
         steps=[
-            UrlListReader(work / URLS_DIR, limit=per_task_limit),
+            UrlListReader(work / URLS_DIR, limit=per_task_limit, progress=progress),
             CdxLookup(cfg.cdx),
             WarcRangeFetch(cfg.fetch, max_html_bytes=cfg.max_html_bytes),
             *document_steps(cfg.extract, cfg.filters, work),
