@@ -133,6 +133,22 @@ def test_cli_build_openwebtext(loopback, tmp_path, capsys):
                 "--submissions",
                 str(dump),
                 "--output",
+                str(tmp_path / "o3"),
+                "--source",
+                "s3://commoncrawl",
+            ]
+        )
+        == 2
+    )
+    assert "need an https URL or a local folder" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "build",
+                "openwebtext",
+                "--submissions",
+                str(dump),
+                "--output",
                 str(tmp_path / "o2"),
                 "--index",
                 cdx,

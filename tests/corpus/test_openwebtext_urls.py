@@ -161,7 +161,9 @@ def test_dump_is_streamed_not_loaded(tmp_path, monkeypatch):
 
     from corpus.openwebtext import submissions as mod
 
-    lines = b"".join(json.dumps({"id": str(i), "pad": os.urandom(128).hex()}).encode() + b"\n" for i in range(20_000))
+    lines = b"".join(
+        json.dumps({"id": str(i), "pad": os.urandom(128).hex()}).encode() + b"\n" for i in range(20_000)
+    )
     path = tmp_path / "RS_big.zst"
     path.write_bytes(zstandard.ZstdCompressor(level=1).compress(lines))
     opened = []

@@ -68,6 +68,16 @@ class OpenWebTextConfig:
             raise CorpusError(f"--limit must be >= 1, got {self.limit}")
 
 
+def check_fetch_source(source: str) -> None:
+    """Range requests need an http(s) URL or an existing local folder laid out like CommonCrawl."""
+    if source.startswith(("http://", "https://")):
+        return
+    if "://" in source:
+        raise CorpusError(f"--source {source}: record fetches need an https URL or a local folder")
+    if not Path(source).is_dir():
+        raise CorpusError(f"source folder not found: {source}")
+
+
 def openwebtext_stages(
     cfg: OpenWebTextConfig, output: Path, *, progress: bool = False
 ) -> tuple[list[Stage], dict]:
@@ -110,6 +120,7 @@ def build_openwebtext(
     ex_cfg = executor or ExecutorConfig()
     output = Path(output)
     expand_dumps(list(cfg.submissions))  # a wrong --submissions is the likelier mistake: report it first
+    check_fetch_source(cfg.fetch.source)
     resolved = {
         "build": {"kind": SOURCE_NAME, **dataclasses.asdict(cfg)},
         "executor": dataclasses.asdict(ex_cfg),
