@@ -73,3 +73,17 @@ def test_cli_stats(tmp_path, capsys):
     assert main(["stats", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: no such folder") and err.count("\n") == 1
+
+
+def test_reads_the_tokenizer_packages_real_manifest(tmp_path):
+    """The token manifest is read as plain JSON (corpus must not import tokenizer); check it against the
+    tokenizer package's own writer so the duplicated format name cannot drift."""
+    shards = pytest.importorskip("tokenizer.shards")
+    from corpus.mix import TOKEN_FORMAT
+
+    assert TOKEN_FORMAT == shards.FORMAT_NAME
+    entry = {"name": "train-00000", "n_tokens": 1234, "n_docs": 3, "n_sents": 9}
+    shards.write_manifest(
+        tmp_path / "tok", vocab_size=50265, splits={"train": [entry], "valid": [{**entry, "n_tokens": 6}]}
+    )
+    assert read_token_total(tmp_path / "tok") == 1240
