@@ -99,6 +99,17 @@ def test_index_5xx_is_retried_then_raised():
     assert handler.hits == 3  # first try + 2 retries
 
 
+def test_index_404_means_no_capture():
+    """index.commoncrawl.org answers 404 (not an empty 200, as pywb does) when a URL has no capture."""
+    handler, server = failing_server(404)
+    with server as url:
+        assert (
+            CdxClient(CdxConfig(index_url=url, retries=3, backoff_s=0.01)).lookup("http://example.com/")
+            is None
+        )
+    assert handler.hits == 1  # not retried
+
+
 def test_index_5xx_then_recovery_succeeds(servers):
     cdx, _, rows = servers
     row = _html_row(rows)
@@ -107,3 +118,22 @@ def test_index_5xx_then_recovery_succeeds(servers):
         cap = CdxClient(CdxConfig(index_url=url, retries=3, backoff_s=0.01)).lookup(row["url"])
     assert cap is not None and cap.offset == int(row["offset"])
     assert handler.hits == 3
+
+
+def test_fallback_indexes_are_asked_in_order(servers):
+    cdx, _, rows = servers
+    row = _html_row(rows)
+    handler, server = failing_server(404)  # a crawl that never saw the page
+    with server as empty:
+        cap = CdxClient(CdxConfig(index_url=empty, fallback_index_urls=(cdx,))).lookup(row["url"])
+        assert cap is not None and cap.filename == row["filename"]
+        assert (
+            CdxClient(CdxConfig(index_url=empty, fallback_index_urls=(cdx,))).lookup("http://x.example/")
+            is None
+        )
+    failing, server = failing_server(503)
+    with server as down:  # one crawl down and none has the page: unknown, not "no capture"
+        client = CdxClient(CdxConfig(index_url=cdx, fallback_index_urls=(down,), retries=0))
+        with pytest.raises(CdxUnavailable):
+            client.lookup("http://x.example/")
+        assert client.lookup(row["url"]) is not None  # found before the failing one is asked

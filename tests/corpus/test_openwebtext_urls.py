@@ -153,3 +153,29 @@ def test_mining_is_skipped_once_done(sample_data, tmp_path):
     first = mine_urls(dumps, tmp_path, UrlFilterConfig(), n_buckets=4)
     (tmp_path / "urls-00000.jsonl").write_text("")  # a re-run must not redo (or notice) finished work
     assert mine_urls(dumps, tmp_path, UrlFilterConfig(), n_buckets=4) == first
+
+
+def test_dump_is_streamed_not_loaded(tmp_path, monkeypatch):
+    """Reading the first submission of a 5 MB (incompressible) zstd dump reads only the first chunk of it."""
+    import os
+
+    from corpus.openwebtext import submissions as mod
+
+    lines = b"".join(
+        json.dumps({"id": str(i), "pad": os.urandom(128).hex()}).encode() + b"\n" for i in range(20_000)
+    )
+    path = tmp_path / "RS_big.zst"
+    path.write_bytes(zstandard.ZstdCompressor(level=1).compress(lines))
+    opened = []
+    real_open = open
+
+    def spy(*args, **kwargs):
+        f = real_open(*args, **kwargs)
+        opened.append(f)
+        return f
+
+    monkeypatch.setattr(mod, "open", spy, raising=False)
+    gen = iter_dump(path)
+    assert next(gen)["id"] == "0"
+    assert opened[0].tell() < path.stat().st_size / 2  # ~1 MB of 5.4 MB read so far
+    assert sum(1 for _ in gen) == 19_999

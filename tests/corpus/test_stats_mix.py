@@ -60,3 +60,30 @@ def test_human_bytes():
     assert human_bytes(76 * 10**9) == "76.0GB"
     assert human_bytes(999) == "999B"
     assert human_bytes(1_500_000) == "1.5MB"
+
+
+def test_cli_stats(tmp_path, capsys):
+    from corpus.cli import main
+
+    write_shard(tmp_path / "a" / "x.jsonl.zst", _docs("stories", ["abc", "de"]))
+    assert main(["stats", str(tmp_path / "a"), "--json", str(tmp_path / "mix.json")]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[2].split()[:3] == ["stories", "2", "5B"]
+    assert json.loads((tmp_path / "mix.json").read_text())["rows"][0]["docs"] == 2
+    assert main(["stats", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no such folder") and err.count("\n") == 1
+
+
+def test_reads_the_tokenizer_packages_real_manifest(tmp_path):
+    """The token manifest is read as plain JSON (corpus must not import tokenizer); check it against the
+    tokenizer package's own writer so the duplicated format name cannot drift."""
+    shards = pytest.importorskip("tokenizer.shards")
+    from corpus.mix import TOKEN_FORMAT
+
+    assert TOKEN_FORMAT == shards.FORMAT_NAME
+    entry = {"name": "train-00000", "n_tokens": 1234, "n_docs": 3, "n_sents": 9}
+    shards.write_manifest(
+        tmp_path / "tok", vocab_size=50265, splits={"train": [entry], "valid": [{**entry, "n_tokens": 6}]}
+    )
+    assert read_token_total(tmp_path / "tok") == 1240

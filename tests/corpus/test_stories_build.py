@@ -6,12 +6,13 @@ import gzip
 import json
 import math
 
+import numpy as np
 import pytest
 from corpus.cli import main
 from corpus.executors import ExecutorConfig
 from corpus.formats import read_documents
 from corpus.steps.dedup import DedupConfig
-from corpus.stories.build import SCORED_DIR, StoriesConfig, build_stories
+from corpus.stories.build import SCORED_DIR, SCORES_DIR, StoriesConfig, build_stories
 from corpus.stories.queries import load_queries
 from corpus.stories.scoring import NgramOverlapScorer
 from corpus.stories.steps import SCORE_KEY
@@ -57,6 +58,9 @@ def test_keeps_exactly_the_top_fraction(stories, sample_data):
     for d in docs[:5]:
         assert scorer.score(d["text"]) == pytest.approx(by_id[d["id"]]["metadata"][SCORE_KEY], abs=1e-12)
     assert stats["dropped"]["below_top_fraction"] == len(scored) - k
+    # the score files the threshold search streams are aligned with the scored documents
+    files = sorted((out / "_work" / SCORES_DIR).glob("*.scores.npy"))
+    assert np.concatenate([np.load(f) for f in files]).tolist() == [s["metadata"][SCORE_KEY] for s in scored]
 
 
 def test_rerun_resumes_without_duplicates(stories):

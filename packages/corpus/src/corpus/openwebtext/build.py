@@ -68,20 +68,30 @@ class OpenWebTextConfig:
             raise CorpusError(f"--limit must be >= 1, got {self.limit}")
 
 
+def check_fetch_source(source: str) -> None:
+    """Range requests need an http(s) URL or an existing local folder laid out like CommonCrawl."""
+    if source.startswith(("http://", "https://")):
+        return
+    if "://" in source:
+        raise CorpusError(f"--source {source}: record fetches need an https URL or a local folder")
+    if not Path(source).is_dir():
+        raise CorpusError(f"source folder not found: {source}")
+
+
 def openwebtext_stages(
     cfg: OpenWebTextConfig, output: Path, *, progress: bool = False
 ) -> tuple[list[Stage], dict]:
     """Mine the URLs (if not done yet) and return the build's datatrove stages plus mining facts."""
     work = output / WORK_DIR
     dumps = expand_dumps(list(cfg.submissions))
-    counts = mine_urls(dumps, work / URLS_DIR, cfg.urls, n_buckets=cfg.url_buckets)
+    counts = mine_urls(dumps, work / URLS_DIR, cfg.urls, n_buckets=cfg.url_buckets, progress=progress)
     tasks = min(cfg.tasks, cfg.url_buckets)
     per_task_limit = math.ceil(cfg.limit / tasks) if cfg.limit else -1
     docs = Stage(
         name="docs",
         tasks=tasks,
         steps=[
-            UrlListReader(work / URLS_DIR, limit=per_task_limit),
+            UrlListReader(work / URLS_DIR, limit=per_task_limit, progress=progress),
             CdxLookup(cfg.cdx),
             WarcRangeFetch(cfg.fetch, max_html_bytes=cfg.max_html_bytes),
             *document_steps(cfg.extract, cfg.filters, work),
@@ -110,6 +120,7 @@ def build_openwebtext(
     ex_cfg = executor or ExecutorConfig()
     output = Path(output)
     expand_dumps(list(cfg.submissions))  # a wrong --submissions is the likelier mistake: report it first
+    check_fetch_source(cfg.fetch.source)
     resolved = {
         "build": {"kind": SOURCE_NAME, **dataclasses.asdict(cfg)},
         "executor": dataclasses.asdict(ex_cfg),

@@ -25,6 +25,8 @@ class CdxConfig:
     """Where and how patiently to query the index."""
 
     index_url: str = COMMONCRAWL_INDEX
+    # more crawls' endpoints, asked in order when ``index_url`` has no capture (Reddit links span years)
+    fallback_index_urls: tuple[str, ...] = ()
     timeout_s: float = 30.0
     retries: int = 4  # CommonCrawl's index answers 503 under load; 4 retries ride out short bursts
     backoff_s: float = 2.0  # first retry waits this, doubling after
@@ -67,21 +69,22 @@ def best_capture(rows: list[dict[str, Any]]) -> Capture | None:
 
 
 class CdxClient:
-    """A requests session against one CDX endpoint."""
+    """A requests session against CDX endpoints (one per crawl)."""
 
     def __init__(self, config: CdxConfig, session: requests.Session | None = None) -> None:
         self.config = config
         self.session = session or requests.Session()
 
-    def query(self, url: str) -> list[dict[str, Any]]:
-        """All captures the index lists for ``url`` (``[]`` when it has none)."""
+    def query(self, url: str, index_url: str | None = None) -> list[dict[str, Any]]:
+        """All captures one index (default ``config.index_url``) lists for ``url`` (``[]`` when none)."""
+        index_url = index_url or self.config.index_url
         params = {"url": url, "output": "json", "limit": str(self.config.limit)}
         last = ""
         for attempt in range(self.config.retries + 1):
             if attempt:
                 time.sleep(self.config.backoff_s * 2 ** (attempt - 1))
             try:
-                resp = self.session.get(self.config.index_url, params=params, timeout=self.config.timeout_s)
+                resp = self.session.get(index_url, params=params, timeout=self.config.timeout_s)
             except requests.RequestException as e:
                 last = f"{type(e).__name__}"
                 continue
@@ -92,8 +95,23 @@ class CdxClient:
                 return []
             resp.raise_for_status()
             return [json.loads(ln) for ln in resp.text.splitlines() if ln.strip().startswith("{")]
-        raise CdxUnavailable(f"index {self.config.index_url} failed for {url}: {last}")
+        raise CdxUnavailable(f"index {index_url} failed for {url}: {last}")
 
     def lookup(self, url: str) -> Capture | None:
-        """The capture to fetch for ``url``, or ``None`` if the index has no usable one."""
-        return best_capture(self.query(url))
+        """The capture to fetch for ``url`` from the first index that has one, or ``None`` if none has.
+
+        Raises ``CdxUnavailable`` only when no index had a capture and at least one kept failing (its
+        answer is unknown, so "no capture" would be a guess).
+        """
+        failure: CdxUnavailable | None = None
+        for index_url in (self.config.index_url, *self.config.fallback_index_urls):
+            try:
+                cap = best_capture(self.query(url, index_url))
+            except CdxUnavailable as e:
+                failure = e
+                continue
+            if cap is not None:
+                return cap
+        if failure is not None:
+            raise failure
+        return None

@@ -37,7 +37,12 @@ def add_parser(kinds) -> None:  # noqa: ANN001 - argparse's private _SubParsersA
     )
     p.add_argument("--output", required=True, help="output folder (shards, stats.json, config.json)")
     p.add_argument("--min-score", type=int, default=3, help="keep submissions with score >= this (default 3)")
-    p.add_argument("--index", default=COMMONCRAWL_INDEX, help="CDX index endpoint (pywb API)")
+    p.add_argument(
+        "--index",
+        nargs="+",
+        default=[COMMONCRAWL_INDEX],
+        help="CDX index endpoint(s) (pywb API), asked in order",
+    )
     p.add_argument(
         "--source", default=COMMONCRAWL_DATA, help="where WARC files are: https URL or local folder"
     )
@@ -59,7 +64,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     cfg = OpenWebTextConfig(
         submissions=tuple(args.submissions),
         urls=UrlFilterConfig(min_score=args.min_score, extra_blocklist=extra_block),
-        cdx=CdxConfig(index_url=args.index),
+        cdx=CdxConfig(index_url=args.index[0], fallback_index_urls=tuple(args.index[1:])),
         fetch=FetchConfig(source=args.source),
         tasks=args.tasks,
         limit=args.limit,

@@ -29,14 +29,20 @@ MINING_FILE = "mining.json"
 KEPT_FIELDS = ("id", "score", "created_utc", "subreddit", "title")
 
 
-def _spill(dumps: Sequence[Path], spill_dir: Path, config: UrlFilterConfig, n_buckets: int) -> Counter[str]:
+def _spill(
+    dumps: Sequence[Path], spill_dir: Path, config: UrlFilterConfig, n_buckets: int, progress: bool
+) -> Counter[str]:
     counts: Counter[str] = Counter()
     blocked = config.blocked_domains()
     files = [open(spill_dir / f"bucket-{b:05d}.jsonl", "w", encoding="utf-8") for b in range(n_buckets)]
+    bar = tqdm(desc="mine urls", unit=" submissions", unit_scale=True, disable=not progress)
     try:
-        for dump in tqdm(dumps, desc="mine urls", unit="dump"):
+        for dump in dumps:
+            bar.set_postfix_str(Path(dump).name)
             for sub in iter_dump(dump, counts):
                 counts["submissions"] += 1
+                if counts["submissions"] % 10_000 == 0:  # a month of Pushshift is ~10M submissions
+                    bar.update(10_000)
                 reason = check_submission(sub, config, blocked)
                 if reason is not None:
                     counts[f"dropped_{reason}"] += 1
@@ -47,6 +53,7 @@ def _spill(dumps: Sequence[Path], spill_dir: Path, config: UrlFilterConfig, n_bu
                 row = {"url": url, "hash": h, **{k: sub.get(k) for k in KEPT_FIELDS}}
                 files[h % n_buckets].write(json.dumps(row, ensure_ascii=False) + "\n")
     finally:
+        bar.close()
         for f in files:
             f.close()
     return counts
@@ -70,6 +77,8 @@ def mine_urls(
     out_dir: str | os.PathLike[str],
     config: UrlFilterConfig,
     n_buckets: int = 64,
+    *,
+    progress: bool = False,
 ) -> dict[str, int]:
     """Write the deduplicated URL list under ``out_dir`` and return the counts (cached if already done)."""
     out_dir = Path(out_dir)
@@ -79,7 +88,7 @@ def mine_urls(
     spill_dir = out_dir / ".spill"
     shutil.rmtree(spill_dir, ignore_errors=True)  # a killed earlier run's partial spill
     spill_dir.mkdir(parents=True)
-    counts = _spill([Path(d) for d in dumps], spill_dir, config, n_buckets)
+    counts = _spill([Path(d) for d in dumps], spill_dir, config, n_buckets, progress)
     for b in range(n_buckets):
         _dedup_bucket(spill_dir / f"bucket-{b:05d}.jsonl", out_dir / f"urls-{b:05d}.jsonl", counts)
     shutil.rmtree(spill_dir)

@@ -28,24 +28,31 @@ class UrlListReader(PipelineStep):
     name = "🔗 OWT url list"
     type = "📖 - READER"
 
-    def __init__(self, urls_dir: str | Path, limit: int = -1) -> None:
+    def __init__(self, urls_dir: str | Path, limit: int = -1, progress: bool = False) -> None:
         super().__init__()
         self.urls_dir = str(urls_dir)
         self.limit = limit
+        self.progress = progress
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        from tqdm import tqdm
+
         if data:
             yield from data
         n = 0
+        bar = tqdm(desc=f"task {rank} urls", unit=" url", disable=not self.progress)
         for path in list_url_files(self.urls_dir)[rank::world_size]:
             with open(path, encoding="utf-8") as f:
                 for line in f:
                     if 0 <= self.limit <= n:
+                        bar.close()
                         return
                     row = json.loads(line)
                     self.stat_update("urls")
                     n += 1
+                    bar.update()
                     yield Document(text=row["url"], id=f"reddit-{row.get('id')}", metadata={"reddit": row})
+        bar.close()
 
 
 class CdxLookup(PipelineStep):

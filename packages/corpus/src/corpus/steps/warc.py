@@ -79,6 +79,12 @@ def iter_warc_records(stream: IO[bytes], on_skip: Callable[[str], None]) -> Iter
 
     head = stream.read(2)
     if head != GZIP_MAGIC[:2]:  # a plain WARC: one stream, an error ends the file
+        head += stream.read(3)
+        if not head:
+            return  # an empty file is an empty WARC
+        if head != b"WARC/":  # neither gzip nor WARC: warcio would misread text lines as ARC records
+            on_skip("corrupt_file")
+            return
         try:
             yield from ArchiveIterator(_Prepend(head, stream))
         except (ArchiveLoadFailed, ValueError, EOFError, OSError):

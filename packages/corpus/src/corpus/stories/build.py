@@ -71,7 +71,9 @@ class StoriesConfig:
             raise CorpusError("--tasks and --limit must be >= 1")
 
 
-def score_stages(cfg: StoriesConfig, output: Path, questions: list[str]) -> tuple[list[Stage], dict]:
+def score_stages(
+    cfg: StoriesConfig, output: Path, questions: list[str], *, progress: bool = False
+) -> tuple[list[Stage], dict]:
     """The document, dedup and score stages over the crawl's WARC files, plus listing facts."""
     source = resolve_source(cfg.source)
     paths = read_paths_file(source, f"crawl-data/{cfg.crawl}/warc.paths.gz")
@@ -84,7 +86,9 @@ def score_stages(cfg: StoriesConfig, output: Path, questions: list[str]) -> tupl
         name="docs",
         tasks=tasks,
         steps=[
-            WarcRecordReader(source, paths, max_html_bytes=cfg.max_html_bytes, limit=per_task_limit),
+            WarcRecordReader(
+                source, paths, max_html_bytes=cfg.max_html_bytes, limit=per_task_limit, progress=progress
+            ),
             *document_steps(cfg.extract, cfg.filters, work),
             intermediate_writer(work / DOCS_DIR),
         ],
@@ -135,7 +139,7 @@ def build_stories(
     _check_same_config(output, resolved)
     write_json_atomic(output / "config.json", resolved)
     start, cpu0 = time.time(), _cpu_seconds()
-    stages, facts = score_stages(cfg, output, questions)
+    stages, facts = score_stages(cfg, output, questions, progress=progress)
     logs = output / WORK_DIR / "logs"
     run_stages(stages, ex_cfg, logs, progress=progress)
     plan = plan_selection(output / WORK_DIR / SCORES_DIR, cfg.top_fraction)
