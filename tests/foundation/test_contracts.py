@@ -6,13 +6,18 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from benchmarks.results import BenchResult, ResultFormatError, read_result, write_result
 from corpus.formats import CorpusFormatError, read_documents, read_stats, write_shard, write_stats
-from tokenizer.shards import ShardError, open_shards, read_shards, verify_shards, write_manifest, write_token_shard
-
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tokenizer.shards import (
+    ShardError,
+    open_shards,
+    read_shards,
+    verify_shards,
+    write_manifest,
+    write_token_shard,
+)
 
 
 @settings(max_examples=30, deadline=None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from benchmarks.e2e import E2EConfig, run
 from benchmarks.results import read_result
 from corpus.formats import read_documents, read_stats
