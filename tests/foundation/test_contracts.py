@@ -24,8 +24,10 @@ from tokenizer.shards import (
 @given(texts=st.lists(st.text(min_size=1, max_size=100), min_size=1, max_size=5))
 def test_corpus_shard_roundtrip(tmp_path_factory, texts):
     out = tmp_path_factory.mktemp("corpus")
-    docs = [{"id": f"d{i}", "text": t, "url": f"http://x/{i}", "date": "2017-01-02", "source": "cc-news"}
-            for i, t in enumerate(texts)]
+    docs = [
+        {"id": f"d{i}", "text": t, "url": f"http://x/{i}", "date": "2017-01-02", "source": "cc-news"}
+        for i, t in enumerate(texts)
+    ]
     assert write_shard(out / "00000.jsonl.zst", docs) == len(docs)
     assert list(read_documents(out)) == docs
 
@@ -50,16 +52,22 @@ def test_corpus_stats_roundtrip(tmp_path):
 
 
 def _docs(rng: np.random.Generator, n: int, vocab: int) -> list[list[np.ndarray]]:
-    return [[rng.integers(0, vocab, rng.integers(1, 20)) for _ in range(rng.integers(1, 4))] for _ in range(n)]
+    return [
+        [rng.integers(0, vocab, rng.integers(1, 20)) for _ in range(rng.integers(1, 4))] for _ in range(n)
+    ]
 
 
 @pytest.mark.parametrize("vocab", [50265, 70000])
 def test_token_shards_roundtrip(tmp_path, vocab):
     rng = np.random.default_rng(0)
     train, valid = _docs(rng, 7, vocab), _docs(rng, 2, vocab)
-    splits = {"train": [write_token_shard(tmp_path, "train-00000", train[:4], vocab),
-                        write_token_shard(tmp_path, "train-00001", train[4:], vocab)],
-              "valid": [write_token_shard(tmp_path, "valid-00000", valid, vocab)]}
+    splits = {
+        "train": [
+            write_token_shard(tmp_path, "train-00000", train[:4], vocab),
+            write_token_shard(tmp_path, "train-00001", train[4:], vocab),
+        ],
+        "valid": [write_token_shard(tmp_path, "valid-00000", valid, vocab)],
+    }
     write_manifest(tmp_path, vocab_size=vocab, splits=splits)
     verify_shards(tmp_path)
     got = list(read_shards(tmp_path, "train"))
@@ -89,8 +97,15 @@ def test_token_shards_detect_corruption(tmp_path):
 
 
 def test_bench_result_roundtrip(tmp_path):
-    res = BenchResult(task="rte", metric="acc", seeds=[1, 2, 3], per_seed=[0.6, 0.8, 0.7],
-                      config={"lr": 2e-5}, checkpoint="ckpt", metrics=[{"acc": 0.6}, {"acc": 0.8}, {"acc": 0.7}])
+    res = BenchResult(
+        task="rte",
+        metric="acc",
+        seeds=[1, 2, 3],
+        per_seed=[0.6, 0.8, 0.7],
+        config={"lr": 2e-5},
+        checkpoint="ckpt",
+        metrics=[{"acc": 0.6}, {"acc": 0.8}, {"acc": 0.7}],
+    )
     write_result(tmp_path / "rte.json", res)
     back = read_result(tmp_path / "rte.json")
     assert back == res and back.median == pytest.approx(0.7)

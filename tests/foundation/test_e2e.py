@@ -64,6 +64,8 @@ def test_checkpoint_and_export_contract(e2e):
 
 def test_results_contract(e2e):
     files = sorted(e2e["results"].rglob("*.json"))
-    results = [read_result(f) for f in files if json.loads(f.read_text()).get("format") == "roberta-bench-result"]
+    results = [
+        read_result(f) for f in files if json.loads(f.read_text()).get("format") == "roberta-bench-result"
+    ]
     assert results and results[0].task == "sst2"
     assert 0.0 <= results[0].median <= 1.0

@@ -43,7 +43,9 @@ def _script(name: str) -> list[str]:
     """The console script ``name`` installed beside this interpreter (what ``uv run NAME`` runs)."""
     path = Path(sys.executable).parent / name
     if not path.exists():
-        raise E2EError(f"command {name!r} not installed next to {sys.executable}; run `uv sync --all-packages`")
+        raise E2EError(
+            f"command {name!r} not installed next to {sys.executable}; run `uv sync --all-packages`"
+        )
     return [str(path)]
 
 
@@ -70,25 +72,95 @@ def stage_commands(out: Path, data: Path, cfg: E2EConfig) -> list[tuple[str, lis
     inp = _inputs(data)
     corpus_dir, tok_dir, shards = out / "corpus", out / "tokenizer", out / "shards"
     run_dir, hf_dir, results = out / "train", out / "hf", out / "results"
+    # fmt: off  (argv lists read best one flag-value pair per run of text)
     return [
-        ("corpus", _script("corpus") + [
-            "build", "cc-news", "--from", cfg.month_from, "--to", cfg.month_to,
-            "--source", str(inp["warcs"]), "--output", str(corpus_dir)]),
-        ("tok-train", _script("tok") + [
-            "train", "--input", str(corpus_dir), "--vocab-size", str(cfg.vocab_size), "--output", str(tok_dir)]),
-        ("tok-encode", _script("tok") + [
-            "encode", "--tokenizer", str(tok_dir), "--input", str(corpus_dir), "--output", str(shards),
-            "--valid-fraction", "0.1"]),
-        ("train", [sys.executable, "-m", "trainer"] + [
-            "--preset", "tiny", "--data", str(shards), "--tokenizer", str(tok_dir), "--out", str(run_dir),
-            "--batch-size", str(cfg.batch_size), "--max-steps", str(cfg.train_steps),
-            f"--data.seq_len={cfg.seq_len}", "--resume"]),
-        ("export", [sys.executable, "-m", "trainer"] + [
-            "export", "--checkpoint", str(run_dir), "--out", str(hf_dir)]),
-        ("finetune", _script("bench") + [
-            "glue", "--checkpoint", str(hf_dir), "--tasks", cfg.glue_task, "--data", str(inp["glue"]),
-            "--out", str(results), "--quick"]),
+        (
+            "corpus",
+            _script("corpus")
+            + [
+                "build",
+                "cc-news",
+                "--from",
+                cfg.month_from,
+                "--to",
+                cfg.month_to,
+                "--source",
+                str(inp["warcs"]),
+                "--output",
+                str(corpus_dir),
+            ],
+        ),
+        (
+            "tok-train",
+            _script("tok")
+            + [
+                "train",
+                "--input",
+                str(corpus_dir),
+                "--vocab-size",
+                str(cfg.vocab_size),
+                "--output",
+                str(tok_dir),
+            ],
+        ),
+        (
+            "tok-encode",
+            _script("tok")
+            + [
+                "encode",
+                "--tokenizer",
+                str(tok_dir),
+                "--input",
+                str(corpus_dir),
+                "--output",
+                str(shards),
+                "--valid-fraction",
+                "0.1",
+            ],
+        ),
+        (
+            "train",
+            [sys.executable, "-m", "trainer"]
+            + [
+                "--preset",
+                "tiny",
+                "--data",
+                str(shards),
+                "--tokenizer",
+                str(tok_dir),
+                "--out",
+                str(run_dir),
+                "--batch-size",
+                str(cfg.batch_size),
+                "--max-steps",
+                str(cfg.train_steps),
+                f"--data.seq_len={cfg.seq_len}",
+                "--resume",
+            ],
+        ),
+        (
+            "export",
+            [sys.executable, "-m", "trainer"]
+            + ["export", "--checkpoint", str(run_dir), "--out", str(hf_dir)],
+        ),
+        (
+            "finetune",
+            _script("bench")
+            + [
+                "glue",
+                "--checkpoint",
+                str(hf_dir),
+                "--tasks",
+                cfg.glue_task,
+                "--data",
+                str(inp["glue"]),
+                "--out",
+                str(results),
+                "--quick",
+            ],
+        ),
     ]
+    # fmt: on
 
 
 def run(out: Path, cfg: E2EConfig) -> dict[str, Path]:
@@ -97,11 +169,20 @@ def run(out: Path, cfg: E2EConfig) -> dict[str, Path]:
     if data is None:
         raise E2EError(f"sample data not found: set {ENV_VAR} or place it at ../shared/data")
     out.mkdir(parents=True, exist_ok=True)
-    print(f"inputs: WARCs {data / 'cc_news_mirror'} (months {cfg.month_from}..{cfg.month_to}), "
-          f"GLUE {data / 'glue' / 'SST-2'}", flush=True)
+    print(
+        f"inputs: WARCs {data / 'cc_news_mirror'} (months {cfg.month_from}..{cfg.month_to}), "
+        f"GLUE {data / 'glue' / 'SST-2'}",
+        flush=True,
+    )
     timings = {name: _stage(name, cmd) for name, cmd in stage_commands(out, data, cfg)}
-    artifacts = {"corpus": out / "corpus", "tokenizer": out / "tokenizer", "shards": out / "shards",
-                 "checkpoints": out / "train", "hf-export": out / "hf", "results": out / "results"}
+    artifacts = {
+        "corpus": out / "corpus",
+        "tokenizer": out / "tokenizer",
+        "shards": out / "shards",
+        "checkpoints": out / "train",
+        "hf-export": out / "hf",
+        "results": out / "results",
+    }
     print("\nartifacts:")
     for name, path in artifacts.items():
         print(f"  {name:12s} {path}")
