@@ -72,93 +72,26 @@ def stage_commands(out: Path, data: Path, cfg: E2EConfig) -> list[tuple[str, lis
     inp = _inputs(data)
     corpus_dir, tok_dir, shards = out / "corpus", out / "tokenizer", out / "shards"
     run_dir, hf_dir, results = out / "train", out / "hf", out / "results"
-    # fmt: off  (argv lists read best one flag-value pair per run of text)
+    trainer = [sys.executable, "-m", "trainer"]
+    # argv lists read best as flag/value pairs, so keep the formatter from exploding them one per line
+    # fmt: off
     return [
-        (
-            "corpus",
-            _script("corpus")
-            + [
-                "build",
-                "cc-news",
-                "--from",
-                cfg.month_from,
-                "--to",
-                cfg.month_to,
-                "--source",
-                str(inp["warcs"]),
-                "--output",
-                str(corpus_dir),
-            ],
-        ),
-        (
-            "tok-train",
-            _script("tok")
-            + [
-                "train",
-                "--input",
-                str(corpus_dir),
-                "--vocab-size",
-                str(cfg.vocab_size),
-                "--output",
-                str(tok_dir),
-            ],
-        ),
-        (
-            "tok-encode",
-            _script("tok")
-            + [
-                "encode",
-                "--tokenizer",
-                str(tok_dir),
-                "--input",
-                str(corpus_dir),
-                "--output",
-                str(shards),
-                "--valid-fraction",
-                "0.1",
-            ],
-        ),
-        (
-            "train",
-            [sys.executable, "-m", "trainer"]
-            + [
-                "--preset",
-                "tiny",
-                "--data",
-                str(shards),
-                "--tokenizer",
-                str(tok_dir),
-                "--out",
-                str(run_dir),
-                "--batch-size",
-                str(cfg.batch_size),
-                "--max-steps",
-                str(cfg.train_steps),
-                f"--data.seq_len={cfg.seq_len}",
-                "--resume",
-            ],
-        ),
-        (
-            "export",
-            [sys.executable, "-m", "trainer"]
-            + ["export", "--checkpoint", str(run_dir), "--out", str(hf_dir)],
-        ),
-        (
-            "finetune",
-            _script("bench")
-            + [
-                "glue",
-                "--checkpoint",
-                str(hf_dir),
-                "--tasks",
-                cfg.glue_task,
-                "--data",
-                str(inp["glue"]),
-                "--out",
-                str(results),
-                "--quick",
-            ],
-        ),
+        ("corpus", _script("corpus") + [
+            "build", "cc-news", "--from", cfg.month_from, "--to", cfg.month_to,
+            "--source", str(inp["warcs"]), "--output", str(corpus_dir)]),
+        ("tok-train", _script("tok") + [
+            "train", "--input", str(corpus_dir), "--vocab-size", str(cfg.vocab_size), "--output", str(tok_dir)]),
+        ("tok-encode", _script("tok") + [
+            "encode", "--tokenizer", str(tok_dir), "--input", str(corpus_dir), "--output", str(shards),
+            "--valid-fraction", "0.1"]),
+        ("train", trainer + [
+            "--preset", "tiny", "--data", str(shards), "--tokenizer", str(tok_dir), "--out", str(run_dir),
+            "--batch-size", str(cfg.batch_size), "--max-steps", str(cfg.train_steps),
+            f"--data.seq_len={cfg.seq_len}", "--resume"]),
+        ("export", trainer + ["export", "--checkpoint", str(run_dir), "--out", str(hf_dir)]),
+        ("finetune", _script("bench") + [
+            "glue", "--checkpoint", str(hf_dir), "--tasks", cfg.glue_task, "--data", str(inp["glue"]),
+            "--out", str(results), "--quick"]),
     ]
     # fmt: on
 
