@@ -122,7 +122,7 @@ def _e2e_rounds(tok_dir: str, docs: list[tuple[str, str]], n: int, rounds: int, 
             inputs=(str(corpus),),
             output=str(tmp / f"shards{r}"),
             workers=n,
-            unit_bytes=max(1 << 20, total // (4 * n)),
+            unit_bytes=max(1 << 20, total // (2 * n)),
         )
         seconds, _ = _time(lambda cfg=cfg: run_encode(cfg, progress=False))
         rates.append(total / 1e6 / seconds)

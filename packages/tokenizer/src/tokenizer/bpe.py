@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from corpus.fileio import atomic_path, write_json_atomic
 
-from tokenizer.bytelevel import is_byte_level, token_bytes
+from tokenizer.bytelevel import is_byte_level, tokens_bytes
 
 if TYPE_CHECKING:
     import tokenizers
@@ -214,16 +214,16 @@ class Tokenizer:
 
     @cached_property
     def _id_bytes(self) -> list[bytes]:
-        """Bytes of every id for decoding (specials as their literal text)."""
+        """Bytes of every id for decoding (specials, and any token outside the byte alphabet, as their text)."""
         out = [b""] * len(self.vocab)
+        plain = []
         for tok, i in self.vocab.items():
-            if i in self.special_ids or self.kind != "byte-bpe":
+            if i in self.special_ids or self.kind != "byte-bpe" or not is_byte_level(tok):
                 out[i] = tok.encode("utf-8")
-                continue
-            try:
-                out[i] = token_bytes(tok)
-            except KeyError:  # not in the byte alphabet (e.g. an added word): its literal text
-                out[i] = tok.encode("utf-8")
+            else:
+                plain.append((tok, i))
+        for (_, i), b in zip(plain, tokens_bytes([t for t, _ in plain]), strict=True):
+            out[i] = b
         return out
 
     # ---- public API ------------------------------------------------------------------------------

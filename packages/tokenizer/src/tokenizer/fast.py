@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from tokenizer.bytelevel import byte_to_unicode, token_bytes
+from tokenizer.bytelevel import byte_to_unicode, tokens_bytes
 
 # GPT-2's pre-tokenization pattern (as in HF tokenizers' ByteLevel and OpenAI's r50k_base).
 GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
@@ -41,12 +41,9 @@ class FastBPE:
         import tiktoken  # imported here: only the encode path needs it
 
         rank_tokens = _rank_tokens(merges)
-        ranks: dict[bytes, int] = {}
-        for rank, tok in enumerate(rank_tokens):
-            key = token_bytes(tok)
-            if key in ranks:
-                raise NotFastCompatible(f"merge result {tok!r} appears twice in the merge list")
-            ranks[key] = rank
+        ranks = {key: rank for rank, key in enumerate(tokens_bytes(rank_tokens))}
+        if len(ranks) != len(rank_tokens):
+            raise NotFastCompatible("two merges of the merge list yield the same token")
         missing = [t for t in rank_tokens if t not in vocab]
         if missing:
             raise NotFastCompatible(
@@ -59,8 +56,10 @@ class FastBPE:
 
     def encode_array(self, text: str) -> np.ndarray:
         """Ids of ``text`` (uint32 numpy array); no special tokens are recognised in the text."""
-        # encode_ordinary releases the GIL while it works (threads scale); list -> array costs ~10 ns/token
-        ranks = np.array(self.encoding.encode_ordinary(text), dtype=np.uint32)
+        # encode_ordinary releases the GIL while it works (threads scale). np.fromiter turns its list into an
+        # array for ~1% of the encode time (np.array: ~20%; tiktoken's own encode_to_numpy measured slower still)
+        ranks = self.encoding.encode_ordinary(text)
+        ranks = np.fromiter(ranks, dtype=np.uint32, count=len(ranks))
         return self.rank_to_id[ranks]
 
     def encode(self, text: str) -> list[int]:

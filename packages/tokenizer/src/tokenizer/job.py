@@ -27,7 +27,7 @@ from corpus.fileio import write_json_atomic
 from tqdm import tqdm
 
 from tokenizer.bpe import Tokenizer, TokenizerError
-from tokenizer.encode import UnitResult, encode_unit
+from tokenizer.encode import UnitResult, encode_unit, prepare
 from tokenizer.inputs import InputError, iter_documents, list_inputs
 from tokenizer.shards import write_manifest
 
@@ -135,8 +135,7 @@ def run_encode(cfg: EncodeConfig, progress: bool = True) -> dict[str, Any]:
     workers = cfg.workers or len(os.sched_getaffinity(0))
     global _WORKER_TOK
     _WORKER_TOK = tok
-    if tok.fast:  # build the fast encoder and its tables once, before workers fork
-        tok.token_byte_lengths()
+    prepare(tok)  # build the fast encoder and its tables once, before workers fork
     t0 = time.perf_counter()
     results: dict[int, UnitResult] = {}
     bar = tqdm(total=None, unit="B", unit_scale=True, desc="tok encode", disable=not progress)

@@ -102,10 +102,15 @@ def token_tables(id_bytes: list[bytes]) -> dict[str, np.ndarray]:
             t = b.decode("utf-8")
         except UnicodeDecodeError:
             continue  # part of a character: always checked on the text
-        # every abbreviation ends with a letter and holds no space: a word ending otherwise, or one whose
+        # every abbreviation ends with an ASCII letter and holds no space: a word ending otherwise, or one whose
         # 5+ characters or leading non-word character bound the lookbehind, decides it on its own
-        bounded = len(t) >= 5 or not (t[:1].isalnum() or t[:1] == "_")
-        safe_word[i] = not t[-1:].isalpha() or (bounded and _ABBREV_TAIL.search(t) is None)
+        if not (t[-1:].isascii() and t[-1:].isalpha()):
+            safe_word[i] = True
+        else:
+            bounded = len(t) >= 5 or not (t[:1].isalnum() or t[:1] == "_")
+            safe_word[i] = bounded and _ABBREV_TAIL.search(t) is None
+        if not may_end[i]:
+            continue
         m = _END_AT.search(t)
         k = m.start() if m is not None else -1
         if m is not None and (t[k] in "!?" or k >= 5 or (k >= 1 and not t[k - 1].isalpha())):
