@@ -135,6 +135,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         max_bytes=args.max_bytes,
         train_bytes=args.train_bytes,
         workers=args.workers,
+        rounds=args.rounds,
+        train_vocab=args.train_vocab,
     )
     report = run_bench(cfg)
     print(format_report(report))
