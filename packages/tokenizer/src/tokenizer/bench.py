@@ -247,3 +247,34 @@ def format_report(r: dict[str, Any]) -> str:
             f"same merges: {t['same_merges']}"
         )
     return "\n".join(lines)
+
+
+def plot_report(r: dict[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Bar charts of ``run_bench``'s encode MB/s and CPU s/MB, saved as a PNG next to the JSON."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for ax, key, label in (
+        (ax1, "mb_per_s", "MB/s (wall clock, higher is better)"),
+        (ax2, "cpu_s_per_mb", "CPU s per MB (lower is better)"),
+    ):
+        names = list(r[key])
+        ax.barh(
+            names,
+            [r[key][k] for k in names],
+            color=["tab:red" if k.startswith("hf") else "tab:blue" for k in names],
+        )
+        ax.set_xlabel(label)
+        ax.invert_yaxis()
+    fig.suptitle(
+        f"tok bench: {r['encode_mb']} MB, {r['config']['cores']} cores, ids identical to HF: "
+        f"{r['ids_identical_to_hf']}; project/HF = {r['speedup_vs_hf_encode_batch']}x"
+    )
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
