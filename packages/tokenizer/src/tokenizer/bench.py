@@ -160,22 +160,38 @@ def _rounds(tok: Tokenizer, tok_dir: str, docs: list[tuple[str, str]], n: int, r
 
 
 def _train_compare(inputs: tuple[str, ...], cfg: BenchConfig, tmp: Path) -> dict[str, Any]:
+    """``tok train`` (reading the inputs) vs HF's trainer fed the same texts from memory, in ``rounds``
+    alternating-order rounds (medians of seconds and of the per-round ratio)."""
     from tokenizer.train import TrainConfig, _byte_bpe_hf, _model_tables, train_tokenizer
 
     tcfg = TrainConfig(
         inputs=inputs, output=str(tmp / "trained"), vocab_size=cfg.train_vocab, max_bytes=cfg.train_bytes
     )
-    ours_s, ours = _time(lambda: train_tokenizer(tcfg))
     texts = [t for _, t in sample_documents(inputs, cfg.train_bytes)]
-    hf, trainer = _byte_bpe_hf(tcfg)
-    hf_s, _ = _time(lambda: hf.train_from_iterator(texts, trainer=trainer))
+
+    def hf_train() -> Any:
+        hf, trainer = _byte_bpe_hf(tcfg)
+        hf.train_from_iterator(texts, trainer=trainer)
+        return hf
+
+    ours_s, hf_s = [], []
+    for r in range(cfg.rounds):
+        for name in ("ours", "hf") if r % 2 == 0 else ("hf", "ours"):
+            if name == "ours":
+                seconds, ours = _time(lambda: train_tokenizer(tcfg))
+                ours_s.append(seconds)
+            else:
+                seconds, hf = _time(hf_train)
+                hf_s.append(seconds)
     _, hf_merges = _model_tables(hf)
     return {
         "train_mb": round(sum(len(t.encode()) for t in texts) / 1e6, 2),
         "vocab_size": ours.vocab_size,
-        "project_tok_train_s": round(ours_s, 2),
-        "hf_trainer_s": round(hf_s, 2),
-        "ratio_hf_over_project": round(hf_s / ours_s, 3),
+        "project_tok_train_s": round(statistics.median(ours_s), 2),
+        "hf_trainer_s": round(statistics.median(hf_s), 2),
+        "ratio_hf_over_project": round(
+            statistics.median(h / o for h, o in zip(hf_s, ours_s, strict=True)), 3
+        ),
         "same_merges": ours.merges == hf_merges,
     }
 
