@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from corpus.fileio import atomic_path, write_json_atomic
 
-from tokenizer.bytelevel import is_byte_level, token_bytes
+from tokenizer.bytelevel import is_byte_level, tokens_bytes
 
 if TYPE_CHECKING:
     import tokenizers
@@ -42,15 +42,12 @@ class TokenizerError(ValueError):
 
 def read_merges(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
     """Merge pairs of a GPT-2 ``merges.txt``/``vocab.bpe`` (header line skipped), in priority order."""
-    merges = []
-    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").split("\n"), 1):
-        if not line or line.startswith("#version"):
-            continue
-        parts = line.split(" ")
-        if len(parts) != 2:
-            raise TokenizerError(f"{path}:{lineno}: a merge line needs two tokens, got {line!r}")
-        merges.append((parts[0], parts[1]))
-    return merges
+    lines = Path(path).read_text(encoding="utf-8").split("\n")
+    pairs = [tuple(line.split(" ")) for line in lines if line and not line.startswith("#version")]
+    for n, pair in enumerate(pairs):
+        if len(pair) != 2:
+            raise TokenizerError(f"{path}: merge {n + 1} needs two tokens, got {' '.join(pair)!r}")
+    return pairs  # type: ignore[return-value]
 
 
 def check_specials(vocab: dict[str, int]) -> None:
@@ -214,16 +211,18 @@ class Tokenizer:
 
     @cached_property
     def _id_bytes(self) -> list[bytes]:
-        """Bytes of every id for decoding (specials as their literal text)."""
+        """Bytes of every id for decoding (specials, and any token outside the byte alphabet, as their text)."""
         out = [b""] * len(self.vocab)
+        literal = self.kind != "byte-bpe"
+        all_byte_level = is_byte_level("".join(self.vocab))  # one check instead of 50K
+        plain = []
         for tok, i in self.vocab.items():
-            if i in self.special_ids or self.kind != "byte-bpe":
+            if literal or i in self.special_ids or not (all_byte_level or is_byte_level(tok)):
                 out[i] = tok.encode("utf-8")
-                continue
-            try:
-                out[i] = token_bytes(tok)
-            except KeyError:  # not in the byte alphabet (e.g. an added word): its literal text
-                out[i] = tok.encode("utf-8")
+            else:
+                plain.append((tok, i))
+        for (_, i), b in zip(plain, tokens_bytes([t for t, _ in plain]), strict=True):
+            out[i] = b
         return out
 
     # ---- public API ------------------------------------------------------------------------------

@@ -49,6 +49,19 @@ def token_bytes(token: str) -> bytes:
         raise KeyError(token) from None
 
 
+def tokens_bytes(tokens: list[str]) -> list[bytes]:
+    """``token_bytes`` of many tokens in one ``translate`` (each alphabet character is exactly one byte)."""
+    try:
+        data = "".join(tokens).translate(_to_latin1()).encode("latin-1")
+    except UnicodeEncodeError:
+        raise KeyError("a token uses a character outside the byte alphabet") from None
+    out, pos = [], 0
+    for t in tokens:
+        out.append(data[pos : pos + len(t)])
+        pos += len(t)
+    return out
+
+
 def is_byte_level(token: str) -> bool:
     """True when every character of ``token`` belongs to the byte-level alphabet."""
     return set(token) <= _alphabet()

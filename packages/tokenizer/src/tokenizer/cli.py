@@ -90,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
         "--train-bytes", type=int, default=4 << 20, help="text used for the train benchmark (0: skip)"
     )
     p.add_argument("--workers", type=int, default=0, help="cores to use (default: all available)")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians are reported)")
+    p.add_argument("--train-vocab", type=int, default=50265, help="vocabulary size of the train comparison")
     p.add_argument("--output", default=None, help="write the figures as JSON here")
     return ap
 

@@ -135,13 +135,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
         max_bytes=args.max_bytes,
         train_bytes=args.train_bytes,
         workers=args.workers,
+        rounds=args.rounds,
+        train_vocab=args.train_vocab,
     )
     report = run_bench(cfg)
     print(format_report(report))
     if args.output:
         from corpus.fileio import write_json_atomic
 
+        from tokenizer.bench import plot_report
+
         write_json_atomic(args.output, report)
+        png = plot_report(report, Path(args.output).with_suffix(".png"))
+        print(f"figures: {args.output}, {png}")
     else:
         print(json.dumps(report, indent=1))
     return 0

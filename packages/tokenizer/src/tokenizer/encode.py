@@ -1,9 +1,9 @@
-"""Encode one document into ids plus sentence lengths, and one work unit of documents into token shards.
+"""Encode documents into ids plus sentence lengths, and one work unit of documents into token shards.
 
-Fast path (byte-level BPE through tiktoken): the whole document is encoded once and the sentence boundaries
+Fast path (byte-level BPE through tiktoken): each document is encoded once and the sentence boundaries
 (``tokenizer.sentences``, always pre-token boundaries) are found among the token boundaries by byte offset; this
-equals encoding each sentence on its own, and is checked: if a boundary is not a token boundary the document is
-re-encoded sentence by sentence. Other tokenizers encode sentence by sentence.
+equals encoding each sentence on its own (tested), and is checked: if a boundary is not a token boundary the
+documents are re-encoded sentence by sentence. Other tokenizers always encode sentence by sentence.
 
 Usage: ``ids, sent_lens = encode_document(tok, text)``
 """
@@ -11,56 +11,102 @@ Usage: ``ids, sent_lens = encode_document(tok, text)``
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from tokenizer.bpe import Tokenizer
-from tokenizer.sentences import sentence_offsets
+from tokenizer.sentences import sentence_offsets, sentence_token_starts, token_tables
 from tokenizer.shards import write_flat_token_shard
-
-
-def _byte_offsets(text: str, char_offsets: list[int]) -> np.ndarray:
-    if text.isascii():
-        return np.asarray(char_offsets, dtype=np.int64)
-    out, pos, nbytes = [], 0, 0
-    for c in char_offsets:
-        nbytes += len(text[pos:c].encode("utf-8"))
-        out.append(nbytes)
-        pos = c
-    return np.asarray(out, dtype=np.int64)
 
 
 def encode_by_sentence(tok: Tokenizer, text: str) -> tuple[np.ndarray, np.ndarray]:
     """Reference path: encode each sentence on its own; return (ids, sentence token lengths)."""
     offs = [*sentence_offsets(text), len(text)]
-    parts = [tok.encode_array(text[a:b]) for a, b in zip(offs, offs[1:], strict=False)]
+    parts = [tok.encode_array(text[a:b]) for a, b in zip(offs, offs[1:], strict=False) if b > a]
     lens = np.array([len(p) for p in parts], dtype=np.int64)
     ids = np.concatenate(parts) if parts else np.zeros(0, np.uint32)
     return ids, lens
 
 
-def encode_document(
-    tok: Tokenizer, text: str, byte_lens: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Ids of ``text`` and the token length of each sentence (sums to ``len(ids)``).
+_TABLES: weakref.WeakKeyDictionary[Tokenizer, dict[str, np.ndarray]] = weakref.WeakKeyDictionary()
 
-    ``byte_lens`` (``tok.token_byte_lengths()``, pass it to avoid recomputing) enables the fast path.
+
+def _tables(tok: Tokenizer) -> dict[str, np.ndarray]:
+    if tok not in _TABLES:
+        _TABLES[tok] = token_tables(tok._id_bytes)
+    return _TABLES[tok]
+
+
+@dataclass
+class EncodedBatch:
+    """Documents encoded together: all ids, tokens per sentence, sentences per document."""
+
+    ids: np.ndarray
+    sent_lens: np.ndarray
+    sents_per_doc: np.ndarray
+
+    def documents(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(ids, sentence lengths)`` of each document."""
+        out, s, t = [], 0, 0
+        for n in self.sents_per_doc.tolist():
+            lens = self.sent_lens[s : s + n]
+            k = int(lens.sum())
+            out.append((self.ids[t : t + k], lens))
+            s, t = s + n, t + k
+        return out
+
+
+def _by_sentence_batch(tok: Tokenizer, texts: Sequence[str]) -> EncodedBatch:
+    docs = [encode_by_sentence(tok, t) for t in texts]
+    return EncodedBatch(
+        ids=np.concatenate([d[0] for d in docs]) if docs else np.zeros(0, np.uint32),
+        sent_lens=np.concatenate([d[1] for d in docs]) if docs else np.zeros(0, np.int64),
+        sents_per_doc=np.array([len(d[1]) for d in docs], dtype=np.int64),
+    )
+
+
+def encode_documents(tok: Tokenizer, texts: Sequence[str]) -> EncodedBatch:
+    """Encode non-empty ``texts`` with their sentence boundaries (equal to ``encode_by_sentence`` on each).
+
+    Fast path (byte-level BPE through tiktoken): each document is encoded once, and the boundaries are found
+    among the token boundaries of the whole batch with ``sentences.sentence_token_starts``.
     """
-    if not tok.fast or byte_lens is None:
-        return encode_by_sentence(tok, text)
-    ids = tok.encode_array(text)
-    char_offs = sentence_offsets(text)
-    if len(char_offs) == 1:
-        return ids, np.array([len(ids)], dtype=np.int64)
-    ends = np.concatenate([[0], np.cumsum(byte_lens[ids])])
-    want = _byte_offsets(text, char_offs)
-    at = np.searchsorted(ends, want)
-    if np.any(at >= len(ends)) or np.any(ends[np.minimum(at, len(ends) - 1)] != want):
-        return encode_by_sentence(tok, text)  # not expected for byte-level BPE; kept exact regardless
-    lens = np.diff(np.concatenate([at, [len(ids)]])).astype(np.int64)
-    return ids, lens
+    if not tok.fast or not texts or not all(texts):
+        return _by_sentence_batch(tok, texts)
+    parts = [tok.encode_array(t) for t in texts]
+    ids = np.concatenate(parts)
+    doc_starts = np.concatenate([[0], np.cumsum([p.size for p in parts])[:-1]]).astype(np.int64)
+    ends = np.cumsum(tok.token_byte_lengths()[ids])
+    data = b"".join(t.encode("utf-8") for t in texts)
+    starts = sentence_token_starts(data, ids, ends, doc_starts, _tables(tok))
+    if starts is None:
+        return _by_sentence_batch(tok, texts)  # not expected for byte-level BPE; kept exact regardless
+    bounds = np.union1d(doc_starts, starts)
+    return EncodedBatch(
+        ids=ids,
+        sent_lens=np.diff(np.concatenate([bounds, [ids.size]])).astype(np.int64),
+        sents_per_doc=np.diff(np.searchsorted(bounds, np.concatenate([doc_starts, [ids.size]]))).astype(
+            np.int64
+        ),
+    )
+
+
+def prepare(tok: Tokenizer) -> None:
+    """Build the fast encoder and the tables ``encode_documents`` uses (~1 s), e.g. once before forking."""
+    if tok.fast:
+        _tables(tok)
+        tok.token_byte_lengths()
+
+
+def encode_document(tok: Tokenizer, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Ids of ``text`` and the token length of each sentence (sums to ``len(ids)``)."""
+    if not text:
+        return np.zeros(0, np.uint32), np.zeros(0, np.int64)
+    batch = encode_documents(tok, [text])
+    return batch.ids, batch.sent_lens
 
 
 def is_valid_doc(key: str, fraction: float, seed: int = 0) -> bool:
@@ -92,24 +138,22 @@ def encode_unit(
     seed: int = 0,
 ) -> UnitResult:
     """Encode ``docs`` (``(key, text)`` pairs) into ``train-{index:05d}`` / ``valid-{index:05d}`` shards."""
-    byte_lens = tok.token_byte_lengths() if tok.fast else None
-    parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {"train": ([], []), "valid": ([], [])}
     res = UnitResult(index=index, n_docs=len(docs), first_key=docs[0][0] if docs else "")
+    groups: dict[str, list[str]] = {"train": [], "valid": []}
     for key, text in docs:
-        ids, lens = encode_document(tok, text, byte_lens)
-        ids_list, lens_list = parts["valid" if is_valid_doc(key, valid_fraction, seed) else "train"]
-        ids_list.append(ids)
-        lens_list.append(lens)
-        res.n_bytes += len(text.encode("utf-8"))
-        res.n_tokens += len(ids)
-    for split, (ids_list, lens_list) in parts.items():
-        if ids_list:
-            res.entries[split] = write_flat_token_shard(
-                folder,
-                f"{split}-{index:05d}",
-                np.concatenate(ids_list),
-                sent_lens=np.concatenate(lens_list),
-                sents_per_doc=np.array([len(x) for x in lens_list], dtype=np.int64),
-                vocab_size=tok.vocab_size,
-            )
+        groups["valid" if is_valid_doc(key, valid_fraction, seed) else "train"].append(text)
+        res.n_bytes += len(text) if text.isascii() else len(text.encode("utf-8"))
+    for split, texts in groups.items():
+        if not texts:
+            continue
+        batch = encode_documents(tok, texts)
+        res.n_tokens += int(batch.ids.size)
+        res.entries[split] = write_flat_token_shard(
+            folder,
+            f"{split}-{index:05d}",
+            batch.ids,
+            sent_lens=batch.sent_lens,
+            sents_per_doc=batch.sents_per_doc,
+            vocab_size=tok.vocab_size,
+        )
     return res

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from tokenizer.bytelevel import byte_to_unicode, token_bytes
+from tokenizer.bytelevel import byte_to_unicode, tokens_bytes
 
 # GPT-2's pre-tokenization pattern (as in HF tokenizers' ByteLevel and OpenAI's r50k_base).
 GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
@@ -41,12 +41,9 @@ class FastBPE:
         import tiktoken  # imported here: only the encode path needs it
 
         rank_tokens = _rank_tokens(merges)
-        ranks: dict[bytes, int] = {}
-        for rank, tok in enumerate(rank_tokens):
-            key = token_bytes(tok)
-            if key in ranks:
-                raise NotFastCompatible(f"merge result {tok!r} appears twice in the merge list")
-            ranks[key] = rank
+        ranks = {key: rank for rank, key in enumerate(tokens_bytes(rank_tokens))}
+        if len(ranks) != len(rank_tokens):
+            raise NotFastCompatible("two merges of the merge list yield the same token")
         missing = [t for t in rank_tokens if t not in vocab]
         if missing:
             raise NotFastCompatible(
@@ -59,24 +56,35 @@ class FastBPE:
 
     def encode_array(self, text: str) -> np.ndarray:
         """Ids of ``text`` (uint32 numpy array); no special tokens are recognised in the text."""
-        # encode_ordinary releases the GIL while it works (threads scale); list -> array costs ~10 ns/token
-        ranks = np.array(self.encoding.encode_ordinary(text), dtype=np.uint32)
+        # encode_ordinary releases the GIL while it works (threads scale). np.fromiter turns its list into an
+        # array for ~1% of the encode time (np.array: ~20%; tiktoken's own encode_to_numpy measured slower still)
+        ranks = self.encoding.encode_ordinary(text)
+        ranks = np.fromiter(ranks, dtype=np.uint32, count=len(ranks))
         return self.rank_to_id[ranks]
 
     def encode(self, text: str) -> list[int]:
         """Ids of ``text`` as a list."""
         return self.encode_array(text).tolist()
 
+    def _batched(self, fn, texts: Sequence[str], num_threads: int) -> list:
+        """Apply ``fn`` to every text on ``num_threads`` threads, each taking one contiguous slice
+        (one task per thread, not per text: futures cost ~20 us each, as much as encoding a sentence)."""
+        if num_threads <= 1 or len(texts) < 2:
+            return [fn(t) for t in texts]
+        n = min(num_threads, len(texts))
+        # slices of about equal bytes so that one long document does not leave the other threads idle
+        sizes = np.cumsum([len(t) for t in texts])
+        cuts = np.searchsorted(sizes, sizes[-1] * np.arange(1, n) / n).tolist()
+        bounds = [0, *cuts, len(texts)]
+        slices = [texts[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        with ThreadPoolExecutor(n) as pool:
+            parts = list(pool.map(lambda part: [fn(t) for t in part], slices))
+        return [x for part in parts for x in part]
+
     def encode_batch(self, texts: Sequence[str], num_threads: int) -> list[list[int]]:
         """Encode many texts on ``num_threads`` threads (tiktoken releases the GIL while it encodes)."""
-        if num_threads <= 1 or len(texts) < 2:
-            return [self.encode(t) for t in texts]
-        with ThreadPoolExecutor(num_threads) as pool:
-            return list(pool.map(self.encode, texts, chunksize=max(1, len(texts) // (8 * num_threads))))
+        return self._batched(self.encode, texts, num_threads)
 
     def encode_batch_arrays(self, texts: Sequence[str], num_threads: int) -> list[np.ndarray]:
         """Like ``encode_batch`` but returns numpy arrays (no Python int lists: less memory, faster)."""
-        if num_threads <= 1 or len(texts) < 2:
-            return [self.encode_array(t) for t in texts]
-        with ThreadPoolExecutor(num_threads) as pool:
-            return list(pool.map(self.encode_array, texts, chunksize=max(1, len(texts) // (8 * num_threads))))
+        return self._batched(self.encode_array, texts, num_threads)

@@ -27,7 +27,7 @@ from corpus.fileio import write_json_atomic
 from tqdm import tqdm
 
 from tokenizer.bpe import Tokenizer, TokenizerError
-from tokenizer.encode import UnitResult, encode_unit
+from tokenizer.encode import UnitResult, encode_unit, prepare
 from tokenizer.inputs import InputError, iter_documents, list_inputs
 from tokenizer.shards import write_manifest
 
@@ -82,6 +82,9 @@ def _init_worker(tokenizer_dir: str) -> None:
         _WORKER_TOK = Tokenizer.from_dir(tokenizer_dir)
 
 
+_ENCODED_NOW: set[int] = set()  # units encoded (not skipped) by this run, for its rate
+
+
 def _work(cfg: EncodeConfig, index: int, docs: list[tuple[str, str]]) -> UnitResult:
     assert _WORKER_TOK is not None
     res = encode_unit(_WORKER_TOK, cfg.output, index, docs, cfg.valid_fraction, cfg.seed)
@@ -127,6 +130,7 @@ def _load_marker(cfg: EncodeConfig, index: int, docs: list[tuple[str, str]]) -> 
 
 def run_encode(cfg: EncodeConfig, progress: bool = True) -> dict[str, Any]:
     """Run (or resume) the job; return the manifest's ``encode`` stats (docs, tokens, bytes, seconds, MB/s)."""
+    t_start = time.perf_counter()
     try:
         tok = Tokenizer.from_dir(cfg.tokenizer)
         _check_job(cfg, tok)
@@ -135,20 +139,25 @@ def run_encode(cfg: EncodeConfig, progress: bool = True) -> dict[str, Any]:
     workers = cfg.workers or len(os.sched_getaffinity(0))
     global _WORKER_TOK
     _WORKER_TOK = tok
-    if tok.fast:  # build the fast encoder and its tables once, before workers fork
-        tok.token_byte_lengths()
+    prepare(tok)  # build the fast encoder and its tables once, before workers fork
     t0 = time.perf_counter()
     results: dict[int, UnitResult] = {}
     bar = tqdm(total=None, unit="B", unit_scale=True, desc="tok encode", disable=not progress)
     units = iter_units(cfg)
     if workers == 1:
         for index, docs, size in units:
-            results[index] = _load_marker(cfg, index, docs) or _work(cfg, index, docs)
+            done = _load_marker(cfg, index, docs)
+            if done is None:
+                done = _work(cfg, index, docs)
+                _ENCODED_NOW.add(index)
+            results[index] = done
             bar.update(size)
     else:
         _run_pool(cfg, workers, units, results, bar)
     bar.close()
-    return _finish(cfg, tok, results, time.perf_counter() - t0)
+    fresh = sum(r.n_bytes for r in results.values() if r.index in _ENCODED_NOW)
+    _ENCODED_NOW.clear()
+    return _finish(cfg, tok, results, time.perf_counter() - t0, t0 - t_start, fresh)
 
 
 def _run_pool(
@@ -173,16 +182,23 @@ def _run_pool(
                 for fut in finished:
                     res = fut.result()
                     results[res.index] = res
+                    _ENCODED_NOW.add(res.index)
                     bar.update(pending.pop(fut))
             pending[pool.submit(_work, cfg, index, docs)] = size
         for fut in list(pending):
             res = fut.result()
             results[res.index] = res
+            _ENCODED_NOW.add(res.index)
             bar.update(pending.pop(fut))
 
 
 def _finish(
-    cfg: EncodeConfig, tok: Tokenizer, results: dict[int, UnitResult], seconds: float
+    cfg: EncodeConfig,
+    tok: Tokenizer,
+    results: dict[int, UnitResult],
+    seconds: float,
+    startup: float,
+    fresh_bytes: int,
 ) -> dict[str, Any]:
     order = sorted(results)
     splits = {
@@ -194,8 +210,10 @@ def _finish(
         "docs": sum(r.n_docs for r in results.values()),
         "tokens": sum(r.n_tokens for r in results.values()),
         "bytes": n_bytes,
-        "seconds_this_run": round(seconds, 3),
-        "mb_per_s_this_run": round(n_bytes / 1e6 / max(seconds, 1e-9), 3),
+        "startup_seconds_this_run": round(startup, 3),  # tokenizer load + tables, before any unit
+        "seconds_this_run": round(seconds, 3),  # reading, encoding, writing (after startup)
+        "bytes_encoded_this_run": fresh_bytes,  # units skipped on resume excluded
+        "mb_per_s_this_run": round(fresh_bytes / 1e6 / max(seconds, 1e-9), 3),
     }
     specials = {
         "bos": tok.bos_id,
