@@ -116,3 +116,15 @@ def test_bench_result_roundtrip(tmp_path):
         read_result(tmp_path / "rte.json")
     with pytest.raises(ResultFormatError):
         BenchResult(task="x", metric="acc", seeds=[1, 2], per_seed=[0.5], config={}, checkpoint="c")
+
+
+def test_atomic_writes_get_normal_permissions(tmp_path):
+    import os
+
+    from corpus.fileio import write_json_atomic
+
+    write_json_atomic(tmp_path / "x.json", {"a": 1})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "x.json").stat().st_mode & 0o777 == 0o666 & ~mask
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]  # no temp file left behind
