@@ -31,7 +31,7 @@ class ExecutorConfig:
     partition: str = "cpu"  # slurm
     time: str = "24:00:00"  # slurm wall time per task
     cpus_per_task: int = 1  # slurm/ray
-    mem_per_cpu_gb: int = 2  # slurm/ray
+    mem_per_cpu_gb: float = 2  # slurm/ray (Ray reserves this much per task: keep it below free memory)
     venv_path: str | None = None  # slurm: ``source`` this before running
     sbatch_args: dict[str, str] = field(default_factory=dict)
 
@@ -141,7 +141,17 @@ def _log_to(sink: Any, level: str = "INFO") -> None:
 
 
 def _require_ray() -> None:
+    """Import Ray and start a local instance unless one is already connected (``ray.init`` by the caller).
+
+    Ray's ``uv run`` integration would start workers through ``uv run`` in their own fresh environment
+    (without the ``ray`` extra); workers must use this interpreter's environment instead.
+    """
+    import os
+
+    os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     try:
-        import ray  # noqa: F401
+        import ray
     except ImportError:
         raise CorpusError("--executor ray needs the extra: uv sync --extra ray") from None
+    if not ray.is_initialized():
+        ray.init(include_dashboard=False, log_to_driver=False)
