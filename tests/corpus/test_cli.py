@@ -73,11 +73,20 @@ def test_small_build_from_the_cli(mirror: Path, tmp_path: Path, capsys: pytest.C
 
 
 def test_bench_extract_command(sample_data: Path, tmp_path: Path) -> None:
-    done = _run("bench-extract", "--rounds", "1", "--json", str(tmp_path / "bench.json"))
+    done = _run(
+        "bench-extract",
+        "--rounds",
+        "1",
+        "--json",
+        str(tmp_path / "bench.json"),
+        "--plot",
+        str(tmp_path / "b.png"),
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "speed ratio project / trafilatura-default" in done.stdout
     res = json.loads((tmp_path / "bench.json").read_text())
     assert res["pages"] == 91
+    assert (tmp_path / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     project = res["extractors"]["project"]
     assert project["f1"] >= 0.95  # the quality bar, on real annotated pages
     assert project["f1"] >= res["extractors"]["trafilatura-default"]["f1"]

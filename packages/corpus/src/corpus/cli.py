@@ -64,6 +64,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--ngram", type=int, default=4, help="shingle size of the metric (upstream: 4; 1 = tokens)"
     )
     bench.add_argument("--json", dest="json_out", default=None, help="also write the results as JSON here")
+    bench.add_argument("--plot", default=None, help="also save a PNG bar chart of F1 and docs/s/core here")
 
     stats = sub.add_parser("stats", help="print (or, after a Slurm build, assemble) a build's stats.json")
     stats.add_argument("folder")
