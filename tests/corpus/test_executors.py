@@ -19,6 +19,10 @@ import pytest
 from corpus import ExecutorConfig, build_cc_news, read_documents
 from corpus.errors import CorpusError
 
+# Read when ray is first imported (datatrove.executor imports it): Ray workers must use this environment, not a
+# fresh `uv run` one without the ray extra.
+os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+
 SCONTROL = """#!/bin/sh
 echo "$3"
 """

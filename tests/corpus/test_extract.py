@@ -82,3 +82,12 @@ def test_metric_extremes() -> None:
     assert page_tp_fp_fn("the quick brown fox jumps", "the quick brown fox jumps") == (1.0, 0.0, 0.0)
     assert prf([(1.0, 0.0, 0.0), (0.5, 0.5, 0.0)])["precision"] == pytest.approx(0.75)
     assert shingles("a b", 4) == Counter({("a", "b"): 1})
+
+
+@pytest.mark.slow  # news-please needs its extra and takes ~0.5 s a page
+def test_news_please_extractor(pages: list[dict]) -> None:
+    pytest.importorskip("newsplease")
+    cfg = ExtractConfig(extractor="news-please")
+    arts = [extract_article(p["html"], p["url"], cfg) for p in pages[:4]]
+    assert all(a and a["text"] and a["title"] for a in arts)
+    assert prf([page_tp_fp_fn(p["truth"], a["text"]) for p, a in zip(pages, arts, strict=False)])["f1"] > 0.8

@@ -104,7 +104,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     if not (folder / "stats.json").is_file() and (folder / "_work" / "logs").is_dir():
         from corpus.build import finish_stats
 
-        finish_stats(folder, {}, wall_s=0.0, cpu_s=0.0, source=str(folder))
+        finish_stats(folder, {}, wall_s=0.0, source=str(folder))
     print(json.dumps(read_stats(folder), indent=2))
     return 0
 
