@@ -89,15 +89,28 @@ def extract_article(html: str, url: str | None = None, config: ExtractConfig | N
 
 
 def _trafilatura(html: str, url: str | None, config: ExtractConfig) -> dict | None:
-    import trafilatura
-
     tree = _parse(html)
     if tree is None:
         return None
     meta = _page_metadata(tree) if config.with_metadata else {}
+    text = None
     if config.focus_article:
-        tree = _focus_article(tree, config.focus_min_chars)
-    text = trafilatura.extract(
+        focused = _focus_article(tree, config.focus_min_chars)
+        if focused is not tree:
+            text = _run_trafilatura(focused, url, config)
+            if not text or len(text) < config.focus_min_chars // 2:  # the container misled: use the whole page
+                tree, text = _parse(html), None
+    if text is None:
+        text = _run_trafilatura(tree, url, config)
+    if not text or not text.strip():
+        return None
+    return {"text": text.strip(), **meta}
+
+
+def _run_trafilatura(tree: Any, url: str | None, config: ExtractConfig) -> str | None:
+    import trafilatura
+
+    return trafilatura.extract(
         tree,
         url=url,
         fast=config.fast,
@@ -106,9 +119,6 @@ def _trafilatura(html: str, url: str | None, config: ExtractConfig) -> dict | No
         include_tables=config.include_tables,
         deduplicate=False,
     )
-    if not text or not text.strip():
-        return None
-    return {"text": text.strip(), **meta}
 
 
 def _parse(html: str) -> Any:
