@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,15 +141,26 @@ def build_cc_news(
     return finish_stats(output, listing, wall_s=time.time() - start, source=cfg.source)
 
 
-def finish_stats(output: Path, listing: dict, *, wall_s: float, source: str) -> dict[str, Any]:
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and its waited-for children (kept for callers measuring a run themselves)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def finish_stats(
+    output: Path, listing: dict, *, wall_s: float, source: str, cpu_s: float | None = None
+) -> dict[str, Any]:
     """Collect the stage stats, add rates, write ``stats.json`` via the contract writer, return it.
 
-    ``cpu_s`` is the CPU time of every task of every stage (from the per-task stats, so a resumed build counts
-    the work of all its runs); ``wall_s`` and ``docs_per_s`` are this run's.
+    ``cpu_s`` in the result is the CPU time of every task of every stage (from the per-task stats, so a resumed
+    build counts the work of all its runs); the ``cpu_s`` argument is only a fallback for stages without the
+    task clock. ``wall_s`` and ``docs_per_s`` are this run's.
     """
     from corpus.buildstats import collect_stats
 
     stats = {"source": source, **listing, **collect_stats(output / WORK_DIR / "logs")}
+    if not stats["cpu_s"] and cpu_s:
+        stats["cpu_s"] = round(cpu_s, 3)
     stats["wall_s"] = round(wall_s, 3)
     stats["docs_per_s"] = round(stats["html_pages"] / wall_s, 2) if wall_s > 0 else None
     cpu = stats["cpu_s"]
