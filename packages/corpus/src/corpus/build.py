@@ -95,11 +95,6 @@ def _check_same_config(output: Path, resolved: dict) -> None:
             raise CorpusError(f"{output} holds a build with different settings; use a new --output")
 
 
-def _cpu_seconds() -> float:
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-
 def build_cc_news(
     source: str | Path = DEFAULT_SOURCE,
     output: str | Path = "cc_news",
@@ -139,23 +134,36 @@ def build_cc_news(
     _check_same_config(output, resolved)
     write_json_atomic(output / "config.json", resolved)
     logs = output / WORK_DIR / "logs"
-    start, cpu0 = time.time(), _cpu_seconds()
+    start = time.time()
     run_stages(stages, ex_cfg, logs, progress=progress)
     if ex_cfg.kind == "slurm":
         return {"submitted_stages": [s.name for s in stages], **listing}
-    return finish_stats(
-        output, listing, wall_s=time.time() - start, cpu_s=_cpu_seconds() - cpu0, source=cfg.source
-    )
+    return finish_stats(output, listing, wall_s=time.time() - start, source=cfg.source)
 
 
-def finish_stats(output: Path, listing: dict, *, wall_s: float, cpu_s: float, source: str) -> dict[str, Any]:
-    """Collect the stage stats, add rates, write ``stats.json`` via the contract writer, return it."""
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and its waited-for children (kept for callers measuring a run themselves)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def finish_stats(
+    output: Path, listing: dict, *, wall_s: float, source: str, cpu_s: float | None = None
+) -> dict[str, Any]:
+    """Collect the stage stats, add rates, write ``stats.json`` via the contract writer, return it.
+
+    ``cpu_s`` in the result is the CPU time of every task of every stage (from the per-task stats, so a resumed
+    build counts the work of all its runs); the ``cpu_s`` argument is only a fallback for stages without the
+    task clock. ``wall_s`` and ``docs_per_s`` are this run's.
+    """
     from corpus.buildstats import collect_stats
 
     stats = {"source": source, **listing, **collect_stats(output / WORK_DIR / "logs")}
-    stats["wall_s"], stats["cpu_s"] = round(wall_s, 3), round(cpu_s, 3)
-    # Rates of this run (a resumed run counts only its own work in wall_s/cpu_s).
+    if not stats["cpu_s"] and cpu_s:
+        stats["cpu_s"] = round(cpu_s, 3)
+    stats["wall_s"] = round(wall_s, 3)
     stats["docs_per_s"] = round(stats["html_pages"] / wall_s, 2) if wall_s > 0 else None
-    stats["docs_per_s_per_core"] = round(stats["html_pages"] / cpu_s, 2) if cpu_s > 0 else None
+    cpu = stats["cpu_s"]
+    stats["docs_per_s_per_core"] = round(stats["html_pages"] / cpu, 2) if cpu > 0 else None
     write_stats(output, stats)
     return stats

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 _DEDUP_STAGES = {"exact-url-filter": "url", "exact-text-filter": "text", "write-shards": "near"}
-_DIRECT = ("records_read", "html_pages", "html_truncated", "bytes_in", "documents_written", "bytes_out")
+_DIRECT = (
+    "records_read",
+    "html_pages",
+    "html_truncated",
+    "bytes_in",
+    "documents_written",
+    "bytes_out",
+    "task_cpu_s",
+)
 
 
 def _total(value: Any) -> float:
@@ -40,7 +48,7 @@ def collect_stats(logs: str | Path) -> dict[str, Any]:
     skipped: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     dups: Counter[str] = Counter()
-    direct: Counter[str] = Counter()
+    direct: Counter[str] = Counter()  # type: ignore[assignment]  # float CPU seconds too
     stages: dict[str, Any] = {}
     for stage_dir in sorted(p for p in Path(logs).iterdir() if p.is_dir()):
         stage = stage_dir.name.split("_", 1)[1]
@@ -57,16 +65,17 @@ def collect_stats(logs: str | Path) -> dict[str, Any]:
                 elif label.startswith("dropped_"):
                     dropped[label[8:]] += int(value)
                 elif label in _DIRECT:
-                    direct[label] += int(value)
+                    direct[label] += value
     return {
-        "records_read": direct["records_read"],
-        "html_pages": direct["html_pages"],
-        "html_truncated": direct["html_truncated"],
+        "records_read": int(direct["records_read"]),
+        "html_pages": int(direct["html_pages"]),
+        "html_truncated": int(direct["html_truncated"]),
         "skipped": dict(sorted(skipped.items())),
         "dropped": dict(sorted(dropped.items())),
         "duplicates_removed": dict(sorted(dups.items())),
-        "kept": direct["documents_written"],
-        "bytes_in": direct["bytes_in"],
-        "bytes_out": direct["bytes_out"],
+        "kept": int(direct["documents_written"]),
+        "bytes_in": int(direct["bytes_in"]),
+        "bytes_out": int(direct["bytes_out"]),
+        "cpu_s": round(direct["task_cpu_s"], 3),
         "stages": stages,
     }

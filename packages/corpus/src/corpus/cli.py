@@ -70,6 +70,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--ngram", type=int, default=4, help="shingle size of the metric (upstream: 4; 1 = tokens)"
     )
     bench.add_argument("--json", dest="json_out", default=None, help="also write the results as JSON here")
+    bench.add_argument("--plot", default=None, help="also save a PNG bar chart of F1 and docs/s/core here")
 
     from corpus.mix import add_parser as add_mix
 

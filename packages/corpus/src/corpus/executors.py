@@ -11,15 +11,19 @@ Usage: ``run_stages(stages, ExecutorConfig(kind="local", workers=4), logs_dir)``
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from corpus.errors import CorpusError
-from corpus.stages import Stage
+from corpus.stages import Stage, TaskCpuClock
 
 EXECUTORS = ("local", "slurm", "ray")
+# Ray reads this when first imported (datatrove.executor imports it): under `uv run`, Ray would otherwise start
+# its workers through `uv run` in a fresh environment that lacks the optional ray extra.
+os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,7 +35,7 @@ class ExecutorConfig:
     partition: str = "cpu"  # slurm
     time: str = "24:00:00"  # slurm wall time per task
     cpus_per_task: int = 1  # slurm/ray
-    mem_per_cpu_gb: int = 2  # slurm/ray
+    mem_per_cpu_gb: float = 2  # slurm/ray (Ray reserves this much per task: keep it below free memory)
     venv_path: str | None = None  # slurm: ``source`` this before running
     sbatch_args: dict[str, str] = field(default_factory=dict)
 
@@ -43,7 +47,8 @@ class ExecutorConfig:
 
 
 def make_executor(stage: Stage, cfg: ExecutorConfig, logging_dir: Path, depends: Any = None) -> Any:
-    """Build the datatrove executor for one stage (not started)."""
+    """Build the datatrove executor for one stage (not started); a ``TaskCpuClock`` closes every pipeline."""
+    stage = Stage(name=stage.name, tasks=stage.tasks, steps=[*stage.steps, TaskCpuClock()])
     if cfg.kind == "local":
         from datatrove.executor import LocalPipelineExecutor
 
@@ -106,30 +111,44 @@ def run_stages(
     from tqdm import tqdm
 
     executors = []
-    bar = tqdm(stages, desc="corpus build", unit="stage", disable=not progress, file=sys.__stderr__)
-    for i, stage in enumerate(bar):
-        bar.set_postfix_str(stage.name)
-        log_dir = stage_log_dir(logs, i, stage)
-        ex = make_executor(stage, cfg, log_dir)
-        log_dir.mkdir(parents=True, exist_ok=True)
-        # datatrove logs every task at INFO to stderr; keep the console to the progress bar and errors.
-        with open(log_dir / "console.log", "a") as console, contextlib.redirect_stderr(console):
-            _log_to(console)
-            try:
-                ex.run()
-            except CorpusError:
-                raise
-            except Exception as e:  # a task crashed: one line for the user, the traceback is in the task log
-                raise CorpusError(
-                    f"stage {stage.name} failed: {type(e).__name__}: {e} (see {log_dir}/logs)"
-                ) from e
-            finally:
-                _log_to(sys.__stderr__, level="ERROR")
-        missing = ex.get_incomplete_ranks(skip_completed=True)
-        if missing:
-            raise CorpusError(f"stage {stage.name}: {len(missing)} task(s) failed; see {log_dir}/logs")
-        executors.append(ex)
+    tty = os.fdopen(os.dup(2), "w")  # the progress bar keeps the real stderr while tasks' logs are diverted
+    bar = tqdm(stages, desc="corpus build", unit="stage", disable=not progress, file=tty)
+    try:
+        for i, stage in enumerate(bar):
+            bar.set_postfix_str(stage.name)
+            executors.append(_run_one(stage, cfg, stage_log_dir(logs, i, stage)))
+    finally:
+        bar.close()
+        tty.close()
     return executors
+
+
+def _run_one(stage: Stage, cfg: ExecutorConfig, log_dir: Path) -> Any:
+    """Run one stage; its datatrove task logs (every task logs at INFO to stderr, pool workers included) go to
+    ``log_dir/console.log`` by pointing file descriptor 2 there for the duration."""
+    ex = make_executor(stage, cfg, log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    saved = os.dup(2)
+    with open(log_dir / "console.log", "a") as console, contextlib.redirect_stderr(console):
+        os.dup2(console.fileno(), 2)
+        _log_to(console)
+        try:
+            ex.run()
+        except CorpusError:
+            raise
+        except Exception as e:  # a task crashed: one line for the user, the traceback is in the task log
+            raise CorpusError(
+                f"stage {stage.name} failed: {type(e).__name__}: {e} (see {log_dir}/logs)"
+            ) from e
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            _log_to(sys.__stderr__, level="ERROR")
+    missing = ex.get_incomplete_ranks(skip_completed=True)
+    if missing:
+        raise CorpusError(f"stage {stage.name}: {len(missing)} task(s) failed; see {log_dir}/logs")
+    return ex
 
 
 def _log_to(sink: Any, level: str = "INFO") -> None:
@@ -141,7 +160,10 @@ def _log_to(sink: Any, level: str = "INFO") -> None:
 
 
 def _require_ray() -> None:
+    """Import Ray and start a local instance unless one is already connected (``ray.init`` by the caller)."""
     try:
-        import ray  # noqa: F401
+        import ray
     except ImportError:
         raise CorpusError("--executor ray needs the extra: uv sync --extra ray") from None
+    if not ray.is_initialized():
+        ray.init(include_dashboard=False, log_to_driver=False)

@@ -45,6 +45,24 @@ class Stage:
     tasks: int = 1
 
 
+class TaskCpuClock(PipelineStep):
+    """Last step of every stage: records the task's CPU seconds (``task_cpu_s``) once the pipeline is drained.
+
+    Per-task CPU summed over tasks gives docs/s per core on any executor (a local pool's workers are not our
+    children, so ``getrusage`` cannot see them), and stays right after a resumed run.
+    """
+
+    type = "⏱ - CLOCK"
+    name = "task cpu"
+
+    def run(self, data: Any = None, rank: int = 0, world_size: int = 1) -> Any:
+        import time
+
+        start = time.process_time()
+        yield from data or ()
+        self.stat_update("task_cpu_s", value=round(time.process_time() - start, 4), unit="task")
+
+
 def intermediate_writer(folder: str | Path) -> PipelineStep:
     """datatrove JsonlWriter writing ``{rank:05d}.jsonl.gz`` (what ``RankJsonlReader`` reads back)."""
     from datatrove.pipeline.writers import JsonlWriter
