@@ -68,7 +68,7 @@ def test_small_build_from_the_cli(mirror: Path, tmp_path: Path, capsys: pytest.C
     stats = json.loads(capsys.readouterr().out)
     assert stats["html_pages"] == 12 and 0 < stats["kept"] <= 12
     assert json.loads((out / "config.json").read_text())["build"]["filters"]["min_words"] == 20
-    assert main(["stats", str(out)]) == 0
+    assert main(["stats", str(out), "--build"]) == 0
     assert json.loads(capsys.readouterr().out)["kept"] == stats["kept"]
 
 
