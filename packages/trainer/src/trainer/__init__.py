@@ -31,7 +31,26 @@ _EXPORTS = {
     "TrainResult": "loop",
     "train": "loop",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Checkpoint",
+    "Config",
+    "DataConfig",
+    "ModelConfig",
+    "OptimConfig",
+    "RunConfig",
+    "TrainResult",
+    "TrainerError",
+    "apply_overrides",
+    "export_hf",
+    "import_hf",
+    "list_checkpoints",
+    "load_checkpoint",
+    "load_config",
+    "load_model",
+    "plot_run",
+    "preset",
+    "train",
+]
 
 if TYPE_CHECKING:
     from trainer.checkpoint import Checkpoint, list_checkpoints, load_checkpoint, load_model
