@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import tiny_overrides
 from trainer.config import apply_overrides, preset
-from trainer.train import train
+from trainer import train
 
 
 def run(shards_tok: tuple[Path, Path], out: Path, **extra: object):

@@ -60,7 +60,7 @@ def row_config(row: Row, scale: Scale, corpus: Path, tokenizer: Path, run_dir: P
 def pretrain(cfg, log: Callable[[str], None]) -> Path:
     """Train ``cfg`` to its last step (resuming a stopped run); return the final checkpoint folder."""
     from trainer.checkpoint import list_checkpoints
-    from trainer.train import train
+    from trainer import train
 
     run_dir = Path(cfg.run.out)
     done = run_dir / "done.json"

@@ -105,8 +105,12 @@ class Config:
     def from_dict(cls, d: dict[str, Any]) -> Config:
         sections = {f.name: f.type for f in dataclasses.fields(cls)}
         kw: dict[str, Any] = {"preset": d.get("preset", "base")}
-        for name, sub in (("model", ModelConfig), ("data", DataConfig), ("optim", OptimConfig),
-                          ("run", RunConfig)):
+        for name, sub in (
+            ("model", ModelConfig),
+            ("data", DataConfig),
+            ("optim", OptimConfig),
+            ("run", RunConfig),
+        ):
             assert name in sections
             known = {f.name for f in dataclasses.fields(sub)}
             unknown = set(d.get(name, {})) - known
@@ -171,8 +175,9 @@ def set_field(cfg: Config, key: str, value: str) -> Config:
     """Return ``cfg`` with ``section.field`` set from the string ``value`` (typed by the dataclass)."""
     section, _, name = key.partition(".")
     if section not in ("model", "data", "optim", "run") or not name:
-        raise TrainerError(f"unknown config key --{key} (use --section.field=value; sections: "
-                           "model, data, optim, run)")
+        raise TrainerError(
+            f"unknown config key --{key} (use --section.field=value; sections: model, data, optim, run)"
+        )
     sub = getattr(cfg, section)
     hints = typing.get_type_hints(type(sub))
     if name not in hints:

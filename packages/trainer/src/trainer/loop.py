@@ -18,11 +18,17 @@ from typing import Any
 
 import numpy as np
 import torch
-
 from tokenizer.shards import read_manifest
+
 from trainer import variants  # paper ablations (§4.1-4.2): extra formats, static masks, NSP, dynamic batch
-from trainer.checkpoint import list_checkpoints, load_checkpoint, rng_state, save_checkpoint, set_rng_state, \
-    tokenizer_hash
+from trainer.checkpoint import (
+    list_checkpoints,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+    tokenizer_hash,
+)
 from trainer.config import Config, ModelConfig, save_config
 from trainer.data import BlockDataset, Specials, derive_batch
 from trainer.distributed import DistContext, all_reduce_sum, barrier, gather_objects, setup, teardown
@@ -59,7 +65,9 @@ def tokenizer_vocab_size(folder: Path) -> int:
     return max(ids) + 1
 
 
-def resolve_model(cfg: Config, manifest: dict[str, Any], specials: Specials) -> tuple[ModelConfig, dict | None]:
+def resolve_model(
+    cfg: Config, manifest: dict[str, Any], specials: Specials
+) -> tuple[ModelConfig, dict | None]:
     """Model config fitted to the shards (vocab, pad) or taken from ``--run.init_from``; checks fit."""
     vocab = int(manifest["vocab_size"])
     init_state = None
@@ -74,8 +82,10 @@ def resolve_model(cfg: Config, manifest: dict[str, Any], specials: Specials) -> 
         mcfg = dataclasses.replace(cfg.model, vocab_size=vocab, pad_id=specials.pad)
     need = cfg.data.seq_len + mcfg.pad_id + 1
     if mcfg.max_positions < need:
-        raise TrainerError(f"seq_len {cfg.data.seq_len} needs model.max_positions >= {need} "
-                           f"(RoBERTa's padding offset), got {mcfg.max_positions}")
+        raise TrainerError(
+            f"seq_len {cfg.data.seq_len} needs model.max_positions >= {need} "
+            f"(RoBERTa's padding offset), got {mcfg.max_positions}"
+        )
     return mcfg, init_state
 
 
@@ -92,8 +102,10 @@ def open_data(cfg: Config) -> tuple[BlockDataset, BlockDataset | None, dict[str,
     if cfg.data.tokenizer:
         tok_vocab = tokenizer_vocab_size(Path(cfg.data.tokenizer))
         if tok_vocab != int(manifest["vocab_size"]):
-            raise TrainerError(f"tokenizer/shard vocabulary mismatch: {cfg.data.tokenizer} has {tok_vocab} ids, "
-                               f"shards {cfg.data.data} were written with vocab_size {manifest['vocab_size']}")
+            raise TrainerError(
+                f"tokenizer/shard vocabulary mismatch: {cfg.data.tokenizer} has {tok_vocab} ids, "
+                f"shards {cfg.data.data} were written with vocab_size {manifest['vocab_size']}"
+            )
     return train_ds, valid_ds, manifest, Specials.from_manifest(manifest)
 
 
@@ -114,9 +126,14 @@ class Step:
 
 
 def make_masker(cfg: Config, mcfg: ModelConfig, sp: Specials) -> Masker:
-    return Masker(vocab_size=mcfg.vocab_size, mask_id=sp.mask, special_ids=tuple(sp.ids()),
-                  mask_prob=cfg.data.mask_prob, mask_token_frac=cfg.data.mask_token_frac,
-                  random_token_frac=cfg.data.random_token_frac)
+    return Masker(
+        vocab_size=mcfg.vocab_size,
+        mask_id=sp.mask,
+        special_ids=tuple(sp.ids()),
+        mask_prob=cfg.data.mask_prob,
+        mask_token_frac=cfg.data.mask_token_frac,
+        random_token_frac=cfg.data.random_token_frac,
+    )
 
 
 def to_device(ids: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -124,8 +141,15 @@ def to_device(ids: np.ndarray, device: torch.device) -> torch.Tensor:
     return t.pin_memory().to(device, non_blocking=True) if device.type == "cuda" else t
 
 
-def evaluate(model: torch.nn.Module, ds: BlockDataset, masker: Masker, cfg: Config, ctx: DistContext,
-             micro: int, dtype: torch.dtype | None) -> tuple[float, int]:
+def evaluate(
+    model: torch.nn.Module,
+    ds: BlockDataset,
+    masker: Masker,
+    cfg: Config,
+    ctx: DistContext,
+    micro: int,
+    dtype: torch.dtype | None,
+) -> tuple[float, int]:
     """Mean MLM loss over the first ``valid_blocks`` held-out blocks with a fixed mask seed.
     Group ``g`` (blocks ``[g*micro, (g+1)*micro)``) goes to rank ``g % world`` and is masked with seed
     (VALID_SEED, g), so the figure does not depend on the number of ranks."""
@@ -167,7 +191,9 @@ def _build(cfg: Config, ctx: DistContext) -> Step:
         torch.set_num_threads(cfg.run.threads)
     run_dir = Path(cfg.run.out)
     if list_checkpoints(run_dir) and not cfg.run.resume:
-        raise TrainerError(f"{run_dir} already has checkpoints: pass --resume to continue, or use a new --out")
+        raise TrainerError(
+            f"{run_dir} already has checkpoints: pass --resume to continue, or use a new --out"
+        )
     train_ds, valid_ds, manifest, sp = open_data(cfg)
     mcfg, init_state = resolve_model(cfg, manifest, sp)
     micro, accum = derive_batch(cfg.optim.batch_size, cfg.optim.micro_batch, ctx.world)
@@ -182,9 +208,23 @@ def _build(cfg: Config, ctx: DistContext) -> Step:
     opt, sched = build_optimizer(model, cfg.optim, fused=ctx.device.type == "cuda")
     dtype = amp_dtype(cfg.run.precision, ctx.device)
     scaler = torch.amp.GradScaler(ctx.device.type, enabled=dtype is torch.float16)
-    return Step(cfg=cfg, run_dir=run_dir, train_ds=train_ds, valid_ds=valid_ds, sp=sp, model=model,
-                opt=opt, sched=sched, scaler=scaler, dtype=dtype, micro=micro, accum=accum,
-                masker=make_masker(cfg, mcfg, sp), step=0, tokens_seen=0)
+    return Step(
+        cfg=cfg,
+        run_dir=run_dir,
+        train_ds=train_ds,
+        valid_ds=valid_ds,
+        sp=sp,
+        model=model,
+        opt=opt,
+        sched=sched,
+        scaler=scaler,
+        dtype=dtype,
+        micro=micro,
+        accum=accum,
+        masker=make_masker(cfg, mcfg, sp),
+        step=0,
+        tokens_seen=0,
+    )
 
 
 def _restore(s: Step, ctx: DistContext) -> None:
@@ -194,8 +234,10 @@ def _restore(s: Step, ctx: DistContext) -> None:
     ckpt = load_checkpoint(found[-1], map_location=ctx.device)
     rngs = ckpt.state["rng"]
     if len(rngs) != ctx.world:
-        raise TrainerError(f"checkpoint {ckpt.path} was written by {len(rngs)} ranks; resume with the same "
-                           f"number (now {ctx.world})")
+        raise TrainerError(
+            f"checkpoint {ckpt.path} was written by {len(rngs)} ranks; resume with the same "
+            f"number (now {ctx.world})"
+        )
     s.model.load_state_dict(ckpt.state["model"])
     s.opt.load_state_dict(ckpt.state["optimizer"])
     s.sched.load_state_dict(ckpt.state["scheduler"])
@@ -210,15 +252,30 @@ def _save(s: Step, ctx: DistContext, valid_loss: float | None) -> Path | None:
     rngs = gather_objects(rng_state(), ctx)
     path = None
     if ctx.is_main:
-        state = {"model": s.model.state_dict(), "optimizer": s.opt.state_dict(),
-                 "scheduler": s.sched.state_dict(), "scaler": s.scaler.state_dict(), "rng": rngs,
-                 "data": {"step": s.step, "tokens_seen": s.tokens_seen, "seed": s.cfg.run.seed,
-                          "format": s.cfg.data.format, "world": ctx.world}}
-        meta = {"tokens_seen": s.tokens_seen, "model": dataclasses.asdict(s.cfg.model),
-                "tokenizer_sha256": tokenizer_hash(s.cfg.data.tokenizer),
-                "tokenizer_dir": str(Path(s.cfg.data.tokenizer).resolve()) if s.cfg.data.tokenizer else None,
-                "specials": dataclasses.asdict(s.sp), "world_size": ctx.world, "valid_loss": valid_loss,
-                "preset": s.cfg.preset}
+        state = {
+            "model": s.model.state_dict(),
+            "optimizer": s.opt.state_dict(),
+            "scheduler": s.sched.state_dict(),
+            "scaler": s.scaler.state_dict(),
+            "rng": rngs,
+            "data": {
+                "step": s.step,
+                "tokens_seen": s.tokens_seen,
+                "seed": s.cfg.run.seed,
+                "format": s.cfg.data.format,
+                "world": ctx.world,
+            },
+        }
+        meta = {
+            "tokens_seen": s.tokens_seen,
+            "model": dataclasses.asdict(s.cfg.model),
+            "tokenizer_sha256": tokenizer_hash(s.cfg.data.tokenizer),
+            "tokenizer_dir": str(Path(s.cfg.data.tokenizer).resolve()) if s.cfg.data.tokenizer else None,
+            "specials": dataclasses.asdict(s.sp),
+            "world_size": ctx.world,
+            "valid_loss": valid_loss,
+            "preset": s.cfg.preset,
+        }
         path = save_checkpoint(s.run_dir, s.step, state, meta, keep_last=s.cfg.run.keep_last)
     barrier(ctx)
     return path
@@ -260,9 +317,13 @@ def _train(cfg: Config, ctx: DistContext) -> TrainResult:
             inputs, labels = variants.mask_rows(s.train_ds, s.masker, ids, idx, seed)
             attn = inputs.ne(pad)[:, None, None, :] if real < ids_np.size else None
             micro_batches.append((inputs, labels, attn, variants.nsp_targets(s.train_ds, idx, ctx.device)))
-        counts = torch.stack([sum(mb[1].ne(IGNORE).sum() for mb in micro_batches).double(),
-                              torch.tensor(float(local_tokens), dtype=torch.float64, device=ctx.device),
-                              torch.tensor(float(local_seqs), dtype=torch.float64, device=ctx.device)])
+        counts = torch.stack(
+            [
+                sum(mb[1].ne(IGNORE).sum() for mb in micro_batches).double(),
+                torch.tensor(float(local_tokens), dtype=torch.float64, device=ctx.device),
+                torch.tensor(float(local_seqs), dtype=torch.float64, device=ctx.device),
+            ]
+        )
         all_reduce_sum(counts, ctx)
         n_masked = counts[0].clamp(min=1)
         loss_sum = torch.zeros((), dtype=torch.float64, device=ctx.device)
@@ -300,9 +361,18 @@ def _train(cfg: Config, ctx: DistContext) -> TrainResult:
             loss = float(all_reduce_sum(loss_sum, ctx) / n_masked)
             elapsed = time.perf_counter() - t_window
             tps = window_tokens / max(elapsed, 1e-9)
-            rec = {"kind": "train", "step": s.step, "loss": loss, "ppl": perplexity(loss), "lr": lr,
-                   "grad_norm": float(grad_norm), "tokens_per_s": tps, "tokens_seen": s.tokens_seen,
-                   "epoch": sampler.epoch(s.step), "time": time.time()}
+            rec = {
+                "kind": "train",
+                "step": s.step,
+                "loss": loss,
+                "ppl": perplexity(loss),
+                "lr": lr,
+                "grad_norm": float(grad_norm),
+                "tokens_per_s": tps,
+                "tokens_seen": s.tokens_seen,
+                "epoch": sampler.epoch(s.step),
+                "time": time.time(),
+            }
             if peak:
                 rec["mfu"] = mfu(tps, fpt, peak)
             if cfg.model.nsp:
@@ -316,8 +386,16 @@ def _train(cfg: Config, ctx: DistContext) -> TrainResult:
         end = s.step == max_steps
         if s.valid_ds is not None and (s.step % cfg.run.eval_every == 0 or end):
             valid_loss, n = evaluate(s.model, s.valid_ds, s.masker, cfg, ctx, s.micro, s.dtype)
-            log.write({"kind": "valid", "step": s.step, "loss": valid_loss, "ppl": perplexity(valid_loss),
-                       "masked_tokens": n, "time": time.time()})
+            log.write(
+                {
+                    "kind": "valid",
+                    "step": s.step,
+                    "loss": valid_loss,
+                    "ppl": perplexity(valid_loss),
+                    "masked_tokens": n,
+                    "time": time.time(),
+                }
+            )
             result.valid[s.step] = valid_loss
         if s.step % cfg.run.save_every == 0 or end or s.step == stop:
             result.checkpoint = _save(s, ctx, valid_loss)
@@ -329,5 +407,11 @@ def _train(cfg: Config, ctx: DistContext) -> TrainResult:
 def _progress(cfg: Config, ctx: DistContext, initial: int, total: int):
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=initial, desc=f"train {cfg.preset}", unit="step",
-                disable=not (ctx.is_main and cfg.run.progress), dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=f"train {cfg.preset}",
+        unit="step",
+        disable=not (ctx.is_main and cfg.run.progress),
+        dynamic_ncols=True,
+    )
