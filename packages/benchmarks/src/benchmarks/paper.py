@@ -18,16 +18,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from corpus.fileio import write_json_atomic
+
 from benchmarks.errors import BenchError
 from benchmarks.paper_data import subset_corpus
 from benchmarks.paper_spec import SCALES, TABLES, Row, Scale, Table
-from corpus.fileio import write_json_atomic
 
 
-def resolve(table: str, scale: str) -> tuple[Table, Scale]:
-    """The table and scale specs; one clear error for an unknown name."""
+def resolve(table: str, scale: str | Scale) -> tuple[Table, Scale]:
+    """The table and scale specs (a ``Scale`` passes through); one clear error for an unknown name."""
     if table not in TABLES:
         raise BenchError(f"unknown --table {table!r} (choose from {', '.join(TABLES)})")
+    if isinstance(scale, Scale):
+        return TABLES[table], scale
     if scale not in SCALES:
         raise BenchError(f"unknown --scale {scale!r} (choose from {', '.join(SCALES)})")
     return TABLES[table], SCALES[scale]
@@ -44,8 +47,9 @@ def matched_batch(row: Row, scale: Scale, corpus: Path) -> int:
     return matched_batch_size(ds, full_mean, row.batch(scale), multiple=micro)
 
 
-def row_config(row: Row, scale: Scale, corpus: Path, tokenizer: Path, run_dir: Path, device: str,
-               extra: dict[str, Any]):
+def row_config(
+    row: Row, scale: Scale, corpus: Path, tokenizer: Path, run_dir: Path, device: str, extra: dict[str, Any]
+):
     """The trainer config of ``row``: scale preset + row overrides + data/output paths (+ user extras)."""
     from trainer.config import apply_overrides, preset
 
@@ -59,8 +63,8 @@ def row_config(row: Row, scale: Scale, corpus: Path, tokenizer: Path, run_dir: P
 
 def pretrain(cfg, log: Callable[[str], None]) -> Path:
     """Train ``cfg`` to its last step (resuming a stopped run); return the final checkpoint folder."""
-    from trainer.checkpoint import list_checkpoints
     from trainer import train
+    from trainer.checkpoint import list_checkpoints
 
     run_dir = Path(cfg.run.out)
     done = run_dir / "done.json"
@@ -68,8 +72,10 @@ def pretrain(cfg, log: Callable[[str], None]) -> Path:
         return Path(json.loads(done.read_text())["checkpoint"])
     resume = bool(list_checkpoints(run_dir))
     cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, resume=resume))
-    log(f"pretraining {run_dir.name}: batch {cfg.optim.batch_size}, {cfg.optim.max_steps} steps, "
-        f"lr {cfg.optim.lr:g}, format {cfg.data.format}" + (" (resuming)" if resume else ""))
+    log(
+        f"pretraining {run_dir.name}: batch {cfg.optim.batch_size}, {cfg.optim.max_steps} steps, "
+        f"lr {cfg.optim.lr:g}, format {cfg.data.format}" + (" (resuming)" if resume else "")
+    )
     result = train(cfg)
     ckpt = result.checkpoint or list_checkpoints(run_dir)[-1]
     write_json_atomic(done, {"checkpoint": str(ckpt), "step": result.step})
@@ -83,8 +89,12 @@ def curve(run_dir: Path) -> list[dict[str, float]]:
     out: dict[int, dict[str, float]] = {}
     for r in recs:
         if r["kind"] == "valid" and r["step"] in tokens:
-            out[r["step"]] = {"step": r["step"], "tokens": tokens[r["step"]], "loss": r["loss"],
-                              "ppl": math.exp(min(r["loss"], 50.0))}
+            out[r["step"]] = {
+                "step": r["step"],
+                "tokens": tokens[r["step"]],
+                "loss": r["loss"],
+                "ppl": math.exp(min(r["loss"], 50.0)),
+            }
     return [out[k] for k in sorted(out)]
 
 
@@ -95,9 +105,15 @@ def finetune(ckpt: Path, scale: Scale, glue: Path | None, out: Path, log: Callab
     from benchmarks.glue import run_glue
     from benchmarks.recipe import Recipe
 
-    recipe = Recipe(batch_sizes=(scale.ft_batch,), lrs=(scale.ft_lr,), seeds=tuple(range(1, scale.ft_seeds + 1)),
-                    epochs=scale.ft_epochs, max_seq_len=scale.ft_seq_len, max_train_examples=scale.ft_train,
-                    max_eval_examples=scale.ft_dev)
+    recipe = Recipe(
+        batch_sizes=(scale.ft_batch,),
+        lrs=(scale.ft_lr,),
+        seeds=tuple(range(1, scale.ft_seeds + 1)),
+        epochs=scale.ft_epochs,
+        max_seq_len=scale.ft_seq_len,
+        max_train_examples=scale.ft_train,
+        max_eval_examples=scale.ft_dev,
+    )
     from benchmarks.glue_data import MissingData
 
     scores = {}
@@ -111,8 +127,18 @@ def finetune(ckpt: Path, scale: Scale, glue: Path | None, out: Path, log: Callab
     return scores
 
 
-def run_row(row: Row, scale: Scale, *, corpus: Path, tokenizer: Path, glue: Path | None, out: Path,
-            device: str, extra: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
+def run_row(
+    row: Row,
+    scale: Scale,
+    *,
+    corpus: Path,
+    tokenizer: Path,
+    glue: Path | None,
+    out: Path,
+    device: str,
+    extra: dict[str, Any],
+    log: Callable[[str], None],
+) -> dict[str, Any]:
     """Pretrain + score + finetune one row; its record for the table JSON."""
     data = subset_corpus(corpus, out / "data" / f"frac{row.data_frac:g}", row.data_frac)
     run_dir = out / "runs" / row.key
@@ -120,17 +146,38 @@ def run_row(row: Row, scale: Scale, *, corpus: Path, tokenizer: Path, glue: Path
     ckpt = pretrain(cfg, log)
     points = curve(run_dir)
     scores = finetune(ckpt, scale, glue, out / "finetune" / row.key, log)
-    return {"key": row.key, "label": row.label, "checkpoint": str(ckpt), "format": cfg.data.format,
-            "static_dupes": cfg.data.static_dupes, "batch_size": cfg.optim.batch_size,
-            "steps": cfg.optim.max_steps, "lr": cfg.optim.lr, "data": str(data), "data_frac": row.data_frac,
-            "tokens_seen": points[-1]["tokens"] if points else None,
-            "valid_ppl": points[-1]["ppl"] if points else None, "curve": points, "scores": scores,
-            "paper": row.paper, "paper_setting": row.paper_setting}
+    return {
+        "key": row.key,
+        "label": row.label,
+        "checkpoint": str(ckpt),
+        "format": cfg.data.format,
+        "static_dupes": cfg.data.static_dupes,
+        "batch_size": cfg.optim.batch_size,
+        "steps": cfg.optim.max_steps,
+        "lr": cfg.optim.lr,
+        "data": str(data),
+        "data_frac": row.data_frac,
+        "tokens_seen": points[-1]["tokens"] if points else None,
+        "valid_ppl": points[-1]["ppl"] if points else None,
+        "curve": points,
+        "scores": scores,
+        "paper": row.paper,
+        "paper_setting": row.paper_setting,
+    }
 
 
-def run_paper(table: str, scale: str, *, corpus: Path, tokenizer: Path, out: Path, glue: Path | None = None,
-              device: str = "auto", extra: dict[str, Any] | None = None,
-              log: Callable[[str], None] = print) -> Path:
+def run_paper(
+    table: str,
+    scale: str | Scale,
+    *,
+    corpus: Path,
+    tokenizer: Path,
+    out: Path,
+    glue: Path | None = None,
+    device: str = "auto",
+    extra: dict[str, Any] | None = None,
+    log: Callable[[str], None] = print,
+) -> Path:
     """Run every row of ``table`` at ``scale``; write JSON, markdown and PNG into ``out``; return the JSON."""
     from tqdm.auto import tqdm
 
@@ -146,9 +193,20 @@ def run_paper(table: str, scale: str, *, corpus: Path, tokenizer: Path, out: Pat
 
     out.mkdir(parents=True, exist_ok=True)
     try:
-        rows = [run_row(r, sc, corpus=corpus, tokenizer=tokenizer, glue=glue, out=out, device=device,
-                        extra=extra or {}, log=log)
-                for r in tqdm(spec.rows, desc=f"table {table} ({scale})", unit="row")]
+        rows = [
+            run_row(
+                r,
+                sc,
+                corpus=corpus,
+                tokenizer=tokenizer,
+                glue=glue,
+                out=out,
+                device=device,
+                extra=extra or {},
+                log=log,
+            )
+            for r in tqdm(spec.rows, desc=f"table {table} ({sc.name})", unit="row")
+        ]
     except TrainerError as e:  # bad shards, tokenizer mismatch, bad override: the trainer's one-line error
         raise BenchError(str(e)) from None
     return write_outputs(spec, sc, rows, out)

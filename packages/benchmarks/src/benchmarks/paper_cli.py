@@ -17,14 +17,22 @@ from benchmarks.errors import BenchError
 
 def add_paper_parser(sub: Any) -> argparse.ArgumentParser:
     """Register ``paper`` on the ``bench`` subparsers."""
-    p = sub.add_parser("paper", help="rerun a comparison of the paper (Tables 1-4) at a chosen scale",
-                       description="Pretrain each row's variant, finetune it, and write the table beside "
-                                   "the paper's numbers (JSON, markdown) with held-out perplexity curves (PNG).")
-    p.add_argument("--table", required=True, help="1 (masking), 2 (input format/NSP), 3 (batch size), "
-                                                  "4 (data and steps)")
+    p = sub.add_parser(
+        "paper",
+        help="rerun a comparison of the paper (Tables 1-4) at a chosen scale",
+        description="Pretrain each row's variant, finetune it, and write the table beside "
+        "the paper's numbers (JSON, markdown) with held-out perplexity curves (PNG).",
+    )
+    p.add_argument(
+        "--table", required=True, help="1 (masking), 2 (input format/NSP), 3 (batch size), 4 (data and steps)"
+    )
     p.add_argument("--scale", default="tiny", help="tiny (CPU, minutes) | small | base (the paper's)")
-    p.add_argument("--corpus", required=True, type=Path, help="token-shard folder with train and valid splits")
-    p.add_argument("--tokenizer", required=True, type=Path, help="tokenizer folder the shards were encoded with")
+    p.add_argument(
+        "--corpus", required=True, type=Path, help="token-shard folder with train and valid splits"
+    )
+    p.add_argument(
+        "--tokenizer", required=True, type=Path, help="tokenizer folder the shards were encoded with"
+    )
     p.add_argument("--glue", type=Path, default=None, help="GLUE TSV folder for finetuning (omit: ppl only)")
     p.add_argument("--out", required=True, type=Path, help="output folder (runs, finetuning, table files)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (pretraining)")
@@ -37,7 +45,9 @@ def trainer_overrides(extra: list[str]) -> dict[str, str]:
     for item in extra:
         key, sep, value = item.removeprefix("--").partition("=")
         if not item.startswith("--") or not sep or "." not in key:
-            raise BenchError(f"unrecognised argument {item!r} (trainer overrides look like --section.field=value)")
+            raise BenchError(
+                f"unrecognised argument {item!r} (trainer overrides look like --section.field=value)"
+            )
         out[key] = value
     return out
 
@@ -45,7 +55,15 @@ def trainer_overrides(extra: list[str]) -> dict[str, str]:
 def run_paper_cli(args: argparse.Namespace, extra: list[str]) -> None:
     from benchmarks.paper import run_paper
 
-    path = run_paper(args.table, args.scale, corpus=args.corpus, tokenizer=args.tokenizer, out=args.out,
-                     glue=args.glue, device=args.device, extra=trainer_overrides(extra))
+    path = run_paper(
+        args.table,
+        args.scale,
+        corpus=args.corpus,
+        tokenizer=args.tokenizer,
+        out=args.out,
+        glue=args.glue,
+        device=args.device,
+        extra=trainer_overrides(extra),
+    )
     print(path.with_suffix(".md").read_text(encoding="utf-8"))
     print(f"wrote {path}, {path.with_suffix('.md')}, {path.with_suffix('.png')}")

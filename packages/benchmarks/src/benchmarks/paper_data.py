@@ -17,10 +17,17 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+from tokenizer.shards import (
+    MANIFEST,
+    PARTS,
+    ShardError,
+    open_shards,
+    read_manifest,
+    write_manifest,
+    write_token_shard,
+)
 
 from benchmarks.errors import BenchError
-from tokenizer.shards import MANIFEST, PARTS, ShardError, open_shards, read_manifest, write_manifest, \
-    write_token_shard
 
 _KEEP = ("format", "version", "dtype", "vocab_size", "tokenizer_sha256", "splits", "totals")
 
@@ -75,6 +82,11 @@ def subset_corpus(src: Path, dst: Path, frac: float) -> Path:
             _link(src / name, dst / name)
     extra = {k: v for k, v in manifest.items() if k not in _KEEP}
     extra["subset_of"] = {"source": str(Path(src).resolve()), "fraction": frac}
-    write_manifest(dst, vocab_size=vocab, splits={"train": entries, "valid": valid},
-                   tokenizer_sha256=manifest.get("tokenizer_sha256"), extra=extra)
+    write_manifest(
+        dst,
+        vocab_size=vocab,
+        splits={"train": entries, "valid": valid},
+        tokenizer_sha256=manifest.get("tokenizer_sha256"),
+        extra=extra,
+    )
     return dst

@@ -10,8 +10,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from benchmarks.paper_spec import COLUMN_NAMES, Scale, Table
 from corpus.fileio import atomic_path, write_json_atomic
+
+from benchmarks.paper_spec import COLUMN_NAMES, Scale, Table
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
@@ -36,8 +37,12 @@ def markdown(table: Table, scale: Scale, rows: list[dict[str, Any]]) -> str:
     head = ["row", "ours: setting", "ours: tokens seen", "ours: held-out ppl"]
     head += [f"ours: {COLUMN_NAMES.get(t, t)}" for t in tasks]
     head += [f"paper: {COLUMN_NAMES.get(c, c)}" for c in table.columns]
-    lines = [f"# Table {table.number}: {table.title} — scale `{scale.name}`", "",
-             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = [
+        f"# Table {table.number}: {table.title} — scale `{scale.name}`",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
     for r in rows:
         paper_digits = 2 if "ppl" in table.columns else 1
         cells = [r["label"], _setting(r), _tokens(r["tokens_seen"]), _fmt(r["valid_ppl"], 2)]
@@ -49,14 +54,18 @@ def markdown(table: Table, scale: Scale, rows: list[dict[str, Any]]) -> str:
         cells += [_fmt(nums.get(c)) for c in table.columns]
         lines.append("| " + " | ".join(cells) + " |")
     model = ", ".join(f"{k} {v}" for k, v in scale.model.items()) or f"preset {scale.preset}"
-    lines += ["", f"Ours: {model}, T={scale.seq_len}; held-out perplexity on the same FULL-SENTENCES "
-              "validation blocks (fixed mask) for every row; finetuning: "
-              f"{', '.join(scale.tasks)} with batch {scale.ft_batch}, lr {scale.ft_lr:g}, {scale.ft_epochs} "
-              f"epochs, median of {scale.ft_seeds} seed(s), "
-              f"{'all' if scale.ft_train is None else scale.ft_train} training examples, full dev set"
-              + ("" if scale.ft_dev is None else f" capped at {scale.ft_dev}") + ".",
-              "Paper: dev-set medians of 5 seeds from Liu et al. (2019) at their full scale "
-              "(BERT-base/large, 16-160GB of text). Columns the scale did not run are absent from 'ours'."]
+    lines += [
+        "",
+        f"Ours: {model}, T={scale.seq_len}; held-out perplexity on the same FULL-SENTENCES "
+        "validation blocks (fixed mask) for every row; finetuning: "
+        f"{', '.join(scale.tasks)} with batch {scale.ft_batch}, lr {scale.ft_lr:g}, {scale.ft_epochs} "
+        f"epochs, median of {scale.ft_seeds} seed(s), "
+        f"{'all' if scale.ft_train is None else scale.ft_train} training examples, full dev set"
+        + ("" if scale.ft_dev is None else f" capped at {scale.ft_dev}")
+        + ".",
+        "Paper: dev-set medians of 5 seeds from Liu et al. (2019) at their full scale "
+        "(BERT-base/large, 16-160GB of text). Columns the scale did not run are absent from 'ours'.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -85,7 +94,9 @@ def plot(table: Table, scale: Scale, rows: list[dict[str, Any]], path: Path) -> 
         for i, r in enumerate(rows):
             xs = [j + i * width for j in range(len(tasks))]
             bx.bar(xs, [r["scores"].get(t, {}).get("score", 0.0) for t in tasks], width, label=r["label"])
-        bx.set_xticks([j + 0.4 - width / 2 for j in range(len(tasks))], [COLUMN_NAMES.get(t, t) for t in tasks])
+        bx.set_xticks(
+            [j + 0.4 - width / 2 for j in range(len(tasks))], [COLUMN_NAMES.get(t, t) for t in tasks]
+        )
         bx.set_ylabel("dev score (ours)")
         bx.set_title("finetuning (ours)")
         bx.legend(fontsize=8)
@@ -99,9 +110,16 @@ def plot(table: Table, scale: Scale, rows: list[dict[str, Any]], path: Path) -> 
 def write_outputs(table: Table, scale: Scale, rows: list[dict[str, Any]], out: Path) -> Path:
     """Write ``table{N}-{scale}.json``, ``.md`` and ``.png`` into ``out``; return the JSON path."""
     stem = out / f"table{table.number}-{scale.name}"
-    payload = {"format": "roberta-paper-table", "version": 1, "table": table.number, "title": table.title,
-               "scale": dataclasses.asdict(scale), "columns": list(table.columns), "rows": rows,
-               "references": [{"name": n, "paper": v} for n, v in table.references]}
+    payload = {
+        "format": "roberta-paper-table",
+        "version": 1,
+        "table": table.number,
+        "title": table.title,
+        "scale": dataclasses.asdict(scale),
+        "columns": list(table.columns),
+        "rows": rows,
+        "references": [{"name": n, "paper": v} for n, v in table.references],
+    }
     write_json_atomic(stem.with_suffix(".json"), payload)
     with atomic_path(stem.with_suffix(".md")) as tmp:
         Path(tmp).write_text(markdown(table, scale, rows), encoding="utf-8")
