@@ -200,6 +200,14 @@ def load_glue_dir(task: str, root: Path) -> GlueData:
     return GlueData(task=task, train=train, dev=dev, source=str(root))
 
 
+def hub_error(name: str, e: Exception) -> BenchError:
+    """One line saying why a Hub dataset could not be loaded (offline mode with a cache miss, or no network)."""
+    offline = any(os.environ.get(v, "") not in ("", "0") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    why = "offline mode (HF_HUB_OFFLINE) and not in the local cache" if offline else "hub not reachable"
+    first = str(e).splitlines()[0] if str(e) else ""
+    return BenchError(f"cannot load {name} from the Hugging Face Hub ({why}): {type(e).__name__}: {first}")
+
+
 def load_glue_hub(task: str) -> GlueData:
     """Load a task from the Hub dataset ``nyu-mll/glue`` through ``datasets`` (cached; honours HF_HUB_OFFLINE)."""
     spec = TASKS[task]
