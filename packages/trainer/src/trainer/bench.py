@@ -1,0 +1,218 @@
+"""``python -m trainer bench``: side-by-side speed in one run, same shards, config, batch, threads.
+
+1. the project trainer (the real ``train`` loop, in-process) vs a plain loop over
+   ``transformers.RobertaForMaskedLM`` + ``DataCollatorForLanguageModeling`` fed the same packed blocks,
+   same batch / micro-batch, sequence length, AdamW settings and thread count -> tokens/s and their ratio;
+2. the data pipeline alone (read + pack + mask, exactly as the loop does it) vs what the model consumes;
+3. on a GPU, tokens/s and MFU of the chosen preset (default ``base`` at T=512 in bf16).
+
+Rounds alternate trainer / HF so a noisy shared machine hurts both alike; the median round is reported.
+
+Usage: ``python -m trainer bench --data SHARDS --tokenizer TOKDIR [--steps 20] [--rounds 2]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from trainer.config import Config, apply_overrides, preset
+from trainer.errors import TrainerError
+
+
+def _cfg(args: argparse.Namespace, out: Path, steps: int) -> Config:
+    over = [
+        f"--data.data={args.data}",
+        f"--data.tokenizer={args.tokenizer}",
+        f"--run.out={out}",
+        f"--optim.max_steps={steps}",
+        "--run.log_every=1",
+        f"--run.eval_every={10**9}",
+        f"--run.save_every={10**9}",
+        "--run.progress=false",
+        "--data.verify=false",
+        f"--run.device={args.device}",
+        "--run.keep_last=1",
+    ]
+    if args.threads:
+        over.append(f"--run.threads={args.threads}")
+    return apply_overrides(preset(args.preset), over + list(args.overrides))
+
+
+def tokens_per_s(records: list[dict[str, Any]], skip: int) -> float:
+    """Throughput over the logged steps after ``skip`` warm-up steps (from tokens_seen and wall time)."""
+    train = [r for r in records if r.get("kind") == "train"]
+    a, b = train[skip - 1], train[-1]
+    return (b["tokens_seen"] - a["tokens_seen"]) / (b["time"] - a["time"])
+
+
+def bench_trainer(args: argparse.Namespace) -> dict[str, Any]:
+    from trainer.loop import train
+    from trainer.metrics import read_metrics
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = _cfg(args, Path(tmp), args.warmup + args.steps)
+        train(cfg)
+        recs = read_metrics(Path(tmp) / "metrics.jsonl")
+    out = {"tokens_per_s": tokens_per_s(recs, args.warmup)}
+    if "mfu" in recs[-1]:
+        out["mfu"] = statistics.median(r["mfu"] for r in recs[args.warmup :] if r.get("kind") == "train")
+    return out
+
+
+def bench_hf(args: argparse.Namespace) -> dict[str, Any]:
+    """The plain Hugging Face loop over the same blocks (one micro-batch = one collator call)."""
+    import numpy as np
+    import torch
+    from transformers import (
+        DataCollatorForLanguageModeling,
+        RobertaConfig,
+        RobertaForMaskedLM,
+        RobertaTokenizerFast,
+    )
+
+    from trainer.data import BlockDataset, Sampler, derive_batch
+    from trainer.export import hf_config
+    from trainer.optim import build_optimizer
+
+    cfg = _cfg(args, Path("unused"), 0)
+    if cfg.run.threads:
+        torch.set_num_threads(cfg.run.threads)
+    device = torch.device("cuda" if args.device == "cuda" else "cpu")
+    ds = BlockDataset.open(cfg.data.data, "train", seq_len=cfg.data.seq_len)
+    tok = RobertaTokenizerFast.from_pretrained(cfg.data.tokenizer)
+    vocab = int(json.loads((Path(cfg.data.data) / "manifest.json").read_text())["vocab_size"])
+    mcfg = cfg.model.__class__(**{**cfg.model.__dict__, "vocab_size": vocab})
+    torch.manual_seed(0)
+    model = RobertaForMaskedLM(RobertaConfig(**hf_config(mcfg))).to(device).train()
+    opt, sched = build_optimizer(model, cfg.optim)
+    collate = DataCollatorForLanguageModeling(tokenizer=tok, mlm_probability=cfg.data.mask_prob)
+    micro, accum = derive_batch(cfg.optim.batch_size, cfg.optim.micro_batch, 1)
+    sampler = Sampler(len(ds), seed=0, batch_size=cfg.optim.batch_size, micro_batch=micro, world=1)
+    tokens, t0 = 0, 0.0
+    for step in range(args.warmup + args.steps):
+        if step == args.warmup:
+            tokens, t0 = 0, time.perf_counter()
+        for k in range(accum):
+            blocks = [ds.block(int(i)) for i in sampler.chunk(step, k, 0)]
+            batch = collate([{"input_ids": b.tolist()} for b in blocks])
+            batch = {key: v.to(device) for key, v in batch.items()}
+            loss = model(**batch).loss / accum
+            loss.backward()
+            tokens += int(np.sum([len(b) for b in blocks]))
+        torch.nn.utils.clip_grad_norm_(model.parameters(), float("inf"))
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        sched.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return {"tokens_per_s": tokens / (time.perf_counter() - t0)}
+
+
+def bench_data(args: argparse.Namespace) -> dict[str, Any]:
+    """Read + pack + mask alone, the way the loop does it, for the same number of steps."""
+    import numpy as np
+    import torch
+    from tokenizer.shards import read_manifest
+
+    from trainer.data import BlockDataset, Sampler, Specials, derive_batch
+    from trainer.loop import make_masker
+    from trainer.masking import mask_seed
+
+    cfg = _cfg(args, Path("unused"), 0)
+    t0 = time.perf_counter()
+    ds = BlockDataset.open(cfg.data.data, "train", seq_len=cfg.data.seq_len)
+    index_s = time.perf_counter() - t0
+    manifest = read_manifest(cfg.data.data)
+    sp = Specials.from_manifest(manifest)
+    mcfg = cfg.model.__class__(**{**cfg.model.__dict__, "vocab_size": int(manifest["vocab_size"])})
+    masker = make_masker(cfg, mcfg, sp)
+    micro, accum = derive_batch(cfg.optim.batch_size, cfg.optim.micro_batch, 1)
+    sampler = Sampler(len(ds), seed=0, batch_size=cfg.optim.batch_size, micro_batch=micro, world=1)
+    n_steps = 4 * (args.warmup + args.steps)
+    tokens, t0 = 0, time.perf_counter()
+    for step in range(n_steps):
+        for k in range(accum):
+            ids = ds.batch(sampler.chunk(step, k, 0))
+            tokens += int(np.count_nonzero(ids != sp.pad))
+            masker(torch.from_numpy(ids), seed=mask_seed(0, step, k))
+    return {"tokens_per_s": tokens / (time.perf_counter() - t0), "index_s": index_s, "blocks": len(ds)}
+
+
+def run_bench(args: argparse.Namespace) -> dict[str, Any]:
+    """All measurements as one dict (also printed by ``main``)."""
+    rounds: dict[str, list[dict[str, Any]]] = {"trainer": [], "hf": []}
+    for _ in range(args.rounds):
+        rounds["trainer"].append(bench_trainer(args))
+        if not args.no_hf:
+            rounds["hf"].append(bench_hf(args))
+    med = {k: statistics.median(r["tokens_per_s"] for r in v) for k, v in rounds.items() if v}
+    data = bench_data(args)
+    result = {
+        "preset": args.preset,
+        "device": args.device,
+        "threads": args.threads,
+        "steps": args.steps,
+        "overrides": list(args.overrides),
+        "rounds": rounds,
+        "trainer_tokens_per_s": med["trainer"],
+        "data_tokens_per_s": data["tokens_per_s"],
+        "data_over_model": data["tokens_per_s"] / med["trainer"],
+        "data_index_s": data["index_s"],
+        "blocks": data["blocks"],
+    }
+    if "hf" in med:
+        result["hf_tokens_per_s"] = med["hf"]
+        result["trainer_over_hf"] = med["trainer"] / med["hf"]
+    mfus = [r["mfu"] for r in rounds["trainer"] if "mfu" in r]
+    if mfus:
+        result["mfu"] = statistics.median(mfus)
+    return result
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="trainer bench", description=__doc__.splitlines()[0])
+    p.add_argument("--data", required=True)
+    p.add_argument("--tokenizer", required=True)
+    p.add_argument("--preset", default=None, help="default: tiny on CPU, base on GPU")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--steps", type=int, default=20, help="timed optimizer steps per round")
+    p.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--threads", type=int, default=0, help="torch threads for both loops (0 = default)")
+    p.add_argument("--no-hf", action="store_true", help="skip the transformers loop (e.g. base on GPU)")
+    p.add_argument("--out", type=Path, help="also write the results as JSON here")
+    args, rest = p.parse_known_args(argv)
+    bad = [a for a in rest if not a.startswith("--") or "=" not in a]
+    if bad:
+        raise TrainerError(f"unrecognised arguments: {' '.join(bad)}")
+    args.overrides = rest
+    import torch
+
+    if args.device == "auto":
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.preset is None:
+        args.preset = "base" if args.device == "cuda" else "tiny"
+    if args.device == "cuda" and not any(o.startswith("--run.precision") for o in rest):
+        args.overrides.append("--run.precision=bf16")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    res = run_bench(args)
+    print(json.dumps(res, indent=2))
+    line = f"trainer {res['trainer_tokens_per_s']:,.0f} tok/s"
+    if "hf_tokens_per_s" in res:
+        line += f" | HF loop {res['hf_tokens_per_s']:,.0f} tok/s | ratio {res['trainer_over_hf']:.2f}x"
+    line += f" | data pipeline {res['data_tokens_per_s']:,.0f} tok/s = {res['data_over_model']:.1f}x model"
+    if "mfu" in res:
+        line += f" | MFU {res['mfu']:.1%}"
+    print(line)
+    if args.out:
+        from corpus.fileio import write_json_atomic
+
+        write_json_atomic(args.out, res)
+    return 0

@@ -1,0 +1,60 @@
+"""Dynamic masking (paper §4.1): a fresh mask each time a sequence is used. Of the maskable tokens (not
+``<s>``, ``</s>``, ``<pad>``), 15% are selected; of those 80% become ``<mask>``, 10% a random token and 10% stay.
+Vectorized on the batch's device with its own generator seeded per (seed, step, chunk), so masks never
+depend on the global RNG stream and a resumed run masks exactly as a straight one.
+
+Usage: ``inputs, labels = masker(ids, seed=mask_seed(cfg.seed, step, chunk))``
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+IGNORE = -100  # label of unselected positions (torch cross_entropy's ignore_index)
+
+
+def mask_seed(*keys: int) -> int:
+    """A 63-bit seed mixed from integer keys (seed, step, chunk, ...) with numpy's SeedSequence."""
+    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Masker:
+    """BERT-style 80/10/10 masking. Random replacements are drawn uniformly from the non-special ids."""
+
+    vocab_size: int
+    mask_id: int
+    special_ids: tuple[int, ...]
+    mask_prob: float = 0.15
+    mask_token_frac: float = 0.8
+    random_token_frac: float = 0.1
+
+    def __call__(self, ids: torch.Tensor, *, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return (inputs, labels); labels hold the original id where selected and ``IGNORE`` elsewhere."""
+        g = torch.Generator(device=ids.device)
+        g.manual_seed(seed)
+        specials = torch.tensor(self.special_ids, device=ids.device)
+        maskable = ~torch.isin(ids, specials)
+        selected = (torch.rand(ids.shape, generator=g, device=ids.device) < self.mask_prob) & maskable
+        action = torch.rand(ids.shape, generator=g, device=ids.device)
+        to_mask = selected & (action < self.mask_token_frac)
+        to_rand = (
+            selected
+            & (action >= self.mask_token_frac)
+            & (action < self.mask_token_frac + self.random_token_frac)
+        )
+        # random ids: draw an index among the non-special ids and map it through the ordered non-special list
+        n_normal = self.vocab_size - len(set(self.special_ids))
+        draw = torch.randint(n_normal, ids.shape, generator=g, device=ids.device)
+        sorted_specials = torch.sort(specials.unique()).values
+        # shift past each special id <= the candidate (specials are few; the loop is over them, not tokens)
+        rand_ids = draw
+        for s in sorted_specials.tolist():
+            rand_ids = rand_ids + (rand_ids >= s).long()
+        inputs = torch.where(to_mask, torch.full_like(ids, self.mask_id), ids)
+        inputs = torch.where(to_rand, rand_ids, inputs)
+        labels = torch.where(selected, ids, torch.full_like(ids, IGNORE))
+        return inputs, labels
