@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.cells import run_sweep, write_sweep_result
-from benchmarks.checkpoint import resolve_checkpoint
+from benchmarks.checkpoint import fit_recipe, resolve_checkpoint
 from benchmarks.errors import BenchError
 from benchmarks.glue_data import TASKS, Example, GlueData, MissingData, load_glue
 from benchmarks.metrics import HEADLINE, glue_metrics
@@ -161,6 +161,7 @@ def run_task(
     """Run (or resume) every cell of ``recipe`` for ``task`` and write ``out/{task}.json``."""
     from transformers import AutoTokenizer
 
+    recipe = fit_recipe(recipe, hf_dir)
     tok = AutoTokenizer.from_pretrained(hf_dir)
     regression = TASKS[task].num_labels == 1
     train_ex = _subsample(data.train, recipe.max_train_examples)
@@ -170,7 +171,9 @@ def run_task(
         for k, v in data.dev.items()
     }
     start = init_dir if (init_dir is not None and task in INIT_FROM_MNLI) else hf_dir
-    settings = {"checkpoint": checkpoint, "init": str(start), "data": data.source, "n_train": len(train_ex)}
+    # the checkpoint as the user named it (a native one is exported to a new temp folder on every run)
+    init = str(start) if start != hf_dir else None
+    settings = {"checkpoint": checkpoint, "init": init, "data": data.source, "n_train": len(train_ex)}
     models = out / "models" / task
 
     def run_cell(b: int, lr: float, seed: int) -> dict[str, Any]:

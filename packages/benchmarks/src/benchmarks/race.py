@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.cells import run_sweep, write_sweep_result
-from benchmarks.checkpoint import resolve_checkpoint
+from benchmarks.checkpoint import fit_recipe, resolve_checkpoint
 from benchmarks.errors import BenchError
 from benchmarks.glue_data import MissingData
 from benchmarks.recipe import ChoiceRecipe, quick, race_recipe
@@ -95,7 +95,7 @@ def encode(tok: Any, ex: RaceExample, max_len: int, max_qa: int) -> dict[str, An
     article = tok(ex.article, add_special_tokens=False)["input_ids"]
     rows = []
     for opt in ex.options:
-        qa = tok(qa_text(ex.question, opt), add_special_tokens=False)["input_ids"][:max_qa]
+        qa = tok(qa_text(ex.question, opt), add_special_tokens=False)["input_ids"][: min(max_qa, max_len - 5)]
         room = max_len - len(qa) - 4  # <s>, </s></s>, </s>
         rows.append(
             [tok.cls_token_id, *article[:room], tok.sep_token_id, tok.sep_token_id, *qa, tok.sep_token_id]
@@ -157,6 +157,7 @@ def run_race(
 
     train_ex = _subsample(sets["train"], recipe.max_train_examples)
     with resolve_checkpoint(checkpoint) as hf_dir:
+        recipe = fit_recipe(recipe, hf_dir)
         tok = AutoTokenizer.from_pretrained(hf_dir)
         enc = lambda exs: [encode(tok, e, recipe.max_seq_len, recipe.max_qa_len) for e in exs]  # noqa: E731
         feats = enc(train_ex)

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from benchmarks.cells import run_sweep, write_sweep_result
-from benchmarks.checkpoint import resolve_checkpoint
+from benchmarks.checkpoint import fit_recipe, resolve_checkpoint
 from benchmarks.errors import BenchError
 from benchmarks.recipe import SpanRecipe, quick, squad_recipe
 from benchmarks.results import BenchResult
@@ -159,6 +159,12 @@ def run_squad(
         raise BenchError("SQuAD train or dev file has no questions")
     task, out = f"squad{version}", Path(out)
     with resolve_checkpoint(checkpoint) as hf_dir:
+        recipe = fit_recipe(recipe, hf_dir)
+        if recipe.doc_stride >= recipe.max_seq_len - recipe.max_query_len - 4:
+            raise BenchError(
+                f"doc_stride {recipe.doc_stride} leaves no room in {recipe.max_seq_len}-token windows "
+                f"after a {recipe.max_query_len}-token question"
+            )
         tok = AutoTokenizer.from_pretrained(hf_dir)
         feats, _ = build_features(tok, train_ex, recipe, train=True, answerability=v2)
         dev_feats, metas = build_features(tok, dev_ex, recipe, train=False)
