@@ -205,18 +205,11 @@ def _write_tsv(path, header, rows):
 
 def _mnli_qqp_fixture(root):
     """MNLI and QQP files in GLUE's layout (train/dev_matched/dev_mismatched; QQP's six columns)."""
-    pair = lambda i: [
-        i,
-        i,
-        f"{i}e",
-        "fiction",
-        "(x)",
-        "(y)",
-        "(X x)",
-        "(Y y)",
-        f"A man sits {i}.",
-        f"He {i}.",
-    ]  # noqa: E731
+
+    def pair(i):
+        parses = ["(x)", "(y)", "(X x)", "(Y y)"]
+        return [i, i, f"{i}e", "fiction", *parses, f"A man sits {i}.", f"He {i}."]
+
     _write_tsv(
         root / "MNLI" / "train.tsv",
         [*MNLI_HEAD, "label1", "gold_label"],
@@ -288,3 +281,34 @@ def test_mnli_qqp_layout_and_init_from_mnli(tiny_hf, sample_data, tmp_path):
     )
     assert read_result(tmp_path / "second" / "rte.json").config["init"] == best
     assert read_result(tmp_path / "second" / "cola.json").config["init"] is None
+
+
+def test_hub_rows_convert_like_the_tsv_layout(sample_data):
+    """nyu-mll/glue columns and integer labels give the same examples as the local TSVs."""
+    import datasets
+    from benchmarks.glue_data import glue_from_hub
+
+    local = load_glue("rte", sample_data / "glue")
+    rows = lambda exs: datasets.Dataset.from_dict(  # noqa: E731
+        {
+            "sentence1": [e.text_a for e in exs],
+            "sentence2": [e.text_b for e in exs],
+            "label": [int(e.label) for e in exs],
+            "idx": list(range(len(exs))),
+        }
+    )
+    hub = glue_from_hub(
+        "rte",
+        datasets.DatasetDict({"train": rows(local.train[:20]), "validation": rows(local.dev["dev"][:10])}),
+    )
+    assert hub.train == local.train[:20] and hub.dev == {"dev": local.dev["dev"][:10]}
+
+
+@pytest.mark.gpu
+def test_quick_glue_on_cuda(tiny_hf, sample_data, tmp_path):
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    (res,) = glue_mod.run_glue(tiny_hf, ["rte"], sample_data / "glue", tmp_path, quick_run=True)
+    assert res.config["device"] == "auto" and len(res.per_seed) == 1

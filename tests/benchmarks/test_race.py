@@ -124,3 +124,19 @@ def test_hub_offline_is_one_line(tiny_hf, tmp_path, capsys, monkeypatch):
     assert main(["race", "--checkpoint", str(tiny_hf), "--data", "hub", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert "ehovy/race" in err and "offline" in err and "\n" not in err
+
+
+def test_hub_rows_convert():
+    from benchmarks.race import race_from_hub
+
+    rows = [
+        {
+            "example_id": "m1.txt",
+            "article": "A.",
+            "question": "Q?",
+            "options": ["w", "x", "y", "z"],
+            "answer": "C",
+        }
+    ]
+    (ex,) = race_from_hub("middle", rows)
+    assert (ex.level, ex.label, ex.options) == ("middle", 2, ("w", "x", "y", "z"))

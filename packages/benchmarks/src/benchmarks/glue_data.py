@@ -13,6 +13,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from benchmarks.errors import BenchError
 
@@ -208,23 +209,9 @@ def hub_error(name: str, e: Exception) -> BenchError:
     return BenchError(f"cannot load {name} from the Hugging Face Hub ({why}): {type(e).__name__}: {first}")
 
 
-def load_glue_hub(task: str) -> GlueData:
-    """Load a task from the Hub dataset ``nyu-mll/glue`` through ``datasets`` (cached; honours HF_HUB_OFFLINE)."""
+def glue_from_hub(task: str, ds: Any) -> GlueData:
+    """Convert a ``nyu-mll/glue`` DatasetDict (columns as on the Hub, integer labels) to ``GlueData``."""
     spec = TASKS[task]
-    try:
-        import datasets
-
-        datasets.logging.set_verbosity_error()
-        ds = datasets.load_dataset(HUB_DATASET, task)
-    except Exception as e:  # network, offline cache miss, auth: one line for the user
-        offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0") or os.environ.get(
-            "HF_DATASETS_OFFLINE"
-        )
-        why = "offline mode and not in the local cache" if offline else "hub not reachable"
-        raise BenchError(
-            f"{task}: cannot load {HUB_DATASET}/{task} from the Hugging Face Hub ({why}): "
-            f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-        ) from None
 
     def convert(split: str) -> list[Example]:
         rows = ds[split]
@@ -238,6 +225,18 @@ def load_glue_hub(task: str) -> GlueData:
         dev={k: convert(s) for k, s in spec.hub_dev},
         source=f"hub:{HUB_DATASET}",
     )
+
+
+def load_glue_hub(task: str) -> GlueData:
+    """Load a task from the Hub dataset ``nyu-mll/glue`` through ``datasets`` (cached; honours HF_HUB_OFFLINE)."""
+    try:
+        import datasets
+
+        datasets.logging.set_verbosity_error()
+        ds = datasets.load_dataset(HUB_DATASET, task)
+    except Exception as e:  # network, offline cache miss, auth: one line for the user
+        raise hub_error(f"{HUB_DATASET}/{task}", e) from None
+    return glue_from_hub(task, ds)
 
 
 def load_glue(task: str, data: str | Path) -> GlueData:

@@ -57,6 +57,14 @@ def read_race_dir(root: Path, split: str) -> list[RaceExample]:
     return out
 
 
+def race_from_hub(level: str, rows: Any) -> list[RaceExample]:
+    """Convert rows of ``ehovy/race`` (article, question, options, answer letter) to examples."""
+    return [
+        RaceExample(level, r["article"], r["question"], tuple(r["options"]), "ABCD".index(r["answer"]))
+        for r in rows
+    ]
+
+
 def read_race_hub(split: str) -> list[RaceExample]:
     """One split of the Hub dataset ``ehovy/race`` (both levels), offline-aware like the GLUE loader."""
     from benchmarks.glue_data import hub_error
@@ -69,10 +77,7 @@ def read_race_hub(split: str) -> list[RaceExample]:
             ds = datasets.load_dataset(HUB_DATASET, level, split=SPLITS[split])
         except Exception as e:
             raise hub_error(f"{HUB_DATASET}/{level}", e) from None
-        out += [
-            RaceExample(level, r["article"], r["question"], tuple(r["options"]), "ABCD".index(r["answer"]))
-            for r in ds
-        ]
+        out += race_from_hub(level, ds)
     return out
 
 
