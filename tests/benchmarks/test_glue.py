@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from benchmarks import glue as glue_mod
 from benchmarks.cli import main
-from benchmarks.glue_data import TASKS, load_glue
+from benchmarks.glue_data import TASKS, load_glue, read_tsv
 from benchmarks.results import read_result
 
 WITH_DATA = ["cola", "sst2", "mrpc", "stsb", "rte", "wnli"]  # QQP, MNLI and QNLI train are not in sample data
@@ -24,7 +24,10 @@ def test_local_glue_layout_is_read_with_hub_label_ids(sample_data):
     stsb = load_glue("stsb", root)
     assert len(stsb.dev["dev"]) == 1500 and stsb.dev["dev"][0].label == 5.0
     mrpc = load_glue("mrpc", root)  # starts with a BOM, label in column "Quality"
-    assert len(mrpc.train) == 3667 and len(mrpc.dev["dev"]) == 408
+    assert len(mrpc.train) == 3668 and len(mrpc.dev["dev"]) == 408  # canonical, rebuilt from the MSR file
+    shipped = read_tsv(TASKS["mrpc"], root / "MRPC" / "train.tsv")  # 3,667 rows: one pair lost upstream
+    (extra,) = set(mrpc.train) - set(shipped)
+    assert extra.text_a.startswith("Officials at Brandeis said") and set(shipped) < set(mrpc.train)
 
 
 def test_quick_glue_all_tasks_with_data_and_resume(tiny_hf, sample_data, tmp_path, capsys, monkeypatch):

@@ -146,3 +146,30 @@ def test_missing_squad_file_is_one_line(tiny_hf, tmp_path, capsys):
     assert _quick("1.1", tiny_hf, tmp_path / "nope.json", tmp_path / "nope.json", tmp_path) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: SQuAD file") and "\n" not in err
+
+
+def test_span_training_learns_a_trivial_task(tiny_hf, tmp_path):
+    """The span head, loss and decoding must fit "the code is WORD" questions (catches broken targets)."""
+    import json
+
+    from benchmarks.recipe import SpanRecipe
+    from benchmarks.squad import run_squad
+
+    words = ["apple", "river", "stone", "cloud", "tiger", "piano", "lemon", "candle"]
+    paragraphs = []
+    for i, w in enumerate(words * 3):
+        ctx = f"Some filler text here. The code is {w} today. More filler follows."
+        qa = {
+            "id": f"q{i}",
+            "question": "What is the code?",
+            "is_impossible": False,
+            "answers": [{"text": w, "answer_start": ctx.index(f"is {w}") + 3}],
+        }
+        paragraphs.append({"context": ctx, "qas": [qa]})
+    f = tmp_path / "toy.json"
+    f.write_text(json.dumps({"version": "1.1", "data": [{"title": "toy", "paragraphs": paragraphs}]}))
+    recipe = SpanRecipe(
+        batch_sizes=(8,), lrs=(3e-3,), seeds=(1,), epochs=10, max_seq_len=48, doc_stride=16, max_query_len=16
+    )
+    res = run_squad(tiny_hf, "1.1", f, f, tmp_path / "out", recipe=recipe)
+    assert res.median >= 90.0

@@ -186,6 +186,25 @@ def read_tsv(spec: TaskSpec, path: Path) -> list[Example]:
     return out
 
 
+def mrpc_canonical_train(folder: Path) -> list[Example] | None:
+    """MRPC train as ``download_glue_data.py`` builds it: the MSR train file minus the pairs in ``dev_ids.tsv``.
+
+    Some copies of ``MRPC/train.tsv`` lack a pair (3,667 rows, not 3,668); rebuilding gives the canonical set.
+    None when the source files are not there.
+    """
+    src, ids = folder / "msr_paraphrase_train.txt", folder / "dev_ids.tsv"
+    if not (src.is_file() and ids.is_file()):
+        return None
+    dev = {
+        tuple(line.split("\t")[:2])
+        for line in ids.read_text(encoding="utf-8-sig").split("\n")
+        if line.strip()
+    }
+    with open(src, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
+    return [Example(r[3], r[4], float(int(r[0]))) for r in rows if len(r) == 5 and (r[1], r[2]) not in dev]
+
+
 def load_glue_dir(task: str, root: Path) -> GlueData:
     """Read a task from a GLUE TSV folder; ``MissingData`` names the first file that is absent."""
     spec = TASKS[task]
@@ -194,7 +213,8 @@ def load_glue_dir(task: str, root: Path) -> GlueData:
         path = root / spec.folder / name
         if not path.is_file():
             raise MissingData(f"{task}: no data: {path} is missing")
-    train = read_tsv(spec, root / spec.folder / "train.tsv")
+    train = mrpc_canonical_train(root / spec.folder) if task == "mrpc" else None
+    train = train or read_tsv(spec, root / spec.folder / "train.tsv")
     dev = {key: read_tsv(spec, root / spec.folder / name) for key, name in spec.dev_files}
     if not train or not all(dev.values()):
         raise MissingData(f"{task}: no data: no labelled rows in {root / spec.folder}")
