@@ -9,20 +9,18 @@ Usage: ``run_glue("ckpt/", ["rte"], "glue/", "out/", quick=True)`` -> ``[BenchRe
 
 from __future__ import annotations
 
-import dataclasses
 import random
-import statistics
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cells import CellStore, fingerprint
-from benchmarks.checkpoint import resolve_checkpoint
+from benchmarks.cells import run_sweep, write_sweep_result
+from benchmarks.checkpoint import fit_recipe, resolve_checkpoint
 from benchmarks.errors import BenchError
 from benchmarks.glue_data import TASKS, Example, GlueData, MissingData, load_glue
 from benchmarks.metrics import HEADLINE, glue_metrics
-from benchmarks.recipe import Recipe, cell_name, glue_recipe, quick, select_best, sweep_cells
-from benchmarks.results import BenchResult, read_result, write_result
+from benchmarks.recipe import Recipe, cell_name, glue_recipe, quick
+from benchmarks.results import BenchResult, read_result
 
 INIT_FROM_MNLI = ("rte", "stsb", "mrpc")  # the tasks the paper starts from the MNLI model
 
@@ -161,9 +159,9 @@ def run_task(
     save_models: bool = False,
 ) -> BenchResult:
     """Run (or resume) every cell of ``recipe`` for ``task`` and write ``out/{task}.json``."""
-    from tqdm.auto import tqdm
     from transformers import AutoTokenizer
 
+    recipe = fit_recipe(recipe, hf_dir)
     tok = AutoTokenizer.from_pretrained(hf_dir)
     regression = TASKS[task].num_labels == 1
     train_ex = _subsample(data.train, recipe.max_train_examples)
@@ -173,79 +171,40 @@ def run_task(
         for k, v in data.dev.items()
     }
     start = init_dir if (init_dir is not None and task in INIT_FROM_MNLI) else hf_dir
-    settings = {
-        k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("batch_sizes", "lrs", "seeds")
-    }
-    fp = fingerprint(
-        {
-            "task": task,
-            "checkpoint": checkpoint,
-            "init": str(start),
-            "data": data.source,
-            "n_train": len(train_ex),
-            **settings,
-        }
-    )
-    store = CellStore(out, task, fp)
-    cells = []
-    for b, lr, seed in tqdm(sweep_cells(recipe), desc=f"{task} sweep", unit="cell"):
-        name = cell_name(b, lr, seed)
-        record = store.get(name)
-        if record is None:
-            save_to = store.dir / "models" / name if save_models else None
-            record = _run_cell(
-                start,
-                task,
-                train_feats,
-                dev_feats,
-                recipe,
-                b,
-                lr,
-                seed,
-                tok.pad_token_id,
-                save_to,
-                tok,
-                ignore_head=start != hf_dir,
-            )
-            store.put(name, record)
-        cells.append(record)
-    return _write(
+    # the checkpoint as the user named it (a native one is exported to a new temp folder on every run)
+    init = str(start) if start != hf_dir else None
+    settings = {"checkpoint": checkpoint, "init": init, "data": data.source, "n_train": len(train_ex)}
+    models = out / "models" / task
+
+    def run_cell(b: int, lr: float, seed: int) -> dict[str, Any]:
+        save_to = models / cell_name(b, lr, seed) if save_models else None
+        return _run_cell(
+            start,
+            task,
+            train_feats,
+            dev_feats,
+            recipe,
+            b,
+            lr,
+            seed,
+            tok.pad_token_id,
+            save_to,
+            tok,
+            ignore_head=start != hf_dir,
+        )
+
+    cells = run_sweep(out, task, recipe, settings, run_cell)
+    return write_sweep_result(
+        out,
         task,
+        HEADLINE[task],
         cells,
         recipe,
         checkpoint,
-        out,
         init=str(start) if start != hf_dir else None,
         data=data.source,
         n_train=len(train_ex),
     )
-
-
-def _write(
-    task: str, cells: list[dict], recipe: Recipe, checkpoint: str, out: Path, **extra: Any
-) -> BenchResult:
-    (b, lr), chosen, medians = select_best(cells)
-    scores = [c["score"] for c in chosen]
-    median_cell = min(chosen, key=lambda c: (abs(c["score"] - statistics.median(scores)), c["seed"]))
-    config = {
-        **dataclasses.asdict(recipe),
-        "chosen": {"batch_size": b, "lr": lr},
-        "sweep_medians": medians,
-        "best_epochs": [c["best_epoch"] for c in chosen],
-        "best_model": median_cell.get("model"),
-        **extra,
-    }
-    result = BenchResult(
-        task=task,
-        metric=HEADLINE[task],
-        seeds=[c["seed"] for c in chosen],
-        per_seed=scores,
-        metrics=[c["metrics"] for c in chosen],
-        config=config,
-        checkpoint=checkpoint,
-    )
-    write_result(out / f"{task}.json", result)
-    return result
 
 
 def run_glue(
