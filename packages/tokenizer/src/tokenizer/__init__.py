@@ -1,8 +1,9 @@
 """tokenizer: RoBERTa's 50K byte-level BPE and memory-mapped token shards.
 
-Import as ``from tokenizer import read_shards`` (not to be confused with the ``tokenizers`` dependency).
+Import as ``from tokenizer import Tokenizer, read_shards`` (not to be confused with the ``tokenizers`` dependency).
 """
 
+from tokenizer.bpe import Tokenizer, TokenizerError
 from tokenizer.shards import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -22,6 +23,8 @@ __all__ = [
     "FORMAT_VERSION",
     "ShardError",
     "TokenShard",
+    "Tokenizer",
+    "TokenizerError",
     "dtype_for_vocab",
     "open_shards",
     "read_manifest",

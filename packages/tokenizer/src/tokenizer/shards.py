@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from corpus.fileio import atomic_path, write_json_atomic
 
 FORMAT_NAME = "roberta-token-shards"
@@ -63,18 +62,43 @@ def write_token_shard(
 
     Each of the three files is written atomically; the caller adds the entry to the manifest afterwards.
     """
-    folder = Path(folder)
     dtype = dtype_for_vocab(vocab_size)
-    sent_lens = [len(s) for doc in docs for s in doc]
-    doc_lens = [sum(len(s) for s in doc) for doc in docs]
     flat = [np.asarray(s) for doc in docs for s in doc]
     tokens = np.concatenate(flat).astype(dtype, copy=False) if flat else np.zeros(0, dtype)
+    return write_flat_token_shard(
+        folder,
+        name,
+        tokens,
+        sent_lens=np.array([len(s) for s in flat], dtype=np.int64),
+        sents_per_doc=np.array([len(doc) for doc in docs], dtype=np.int64),
+        vocab_size=vocab_size,
+    )
+
+
+def write_flat_token_shard(
+    folder: str | os.PathLike[str],
+    name: str,
+    tokens: np.ndarray,
+    *,
+    sent_lens: np.ndarray,
+    sents_per_doc: np.ndarray,
+    vocab_size: int,
+) -> dict[str, Any]:
+    """Same as ``write_token_shard`` from already concatenated ids: ``sent_lens`` (tokens per sentence, in
+    order) and ``sents_per_doc`` (sentences per document). Avoids splitting ids into one array per sentence."""
+    folder = Path(folder)
+    dtype = dtype_for_vocab(vocab_size)
+    tokens = np.asarray(tokens)
     if tokens.size and int(tokens.max()) >= vocab_size:
         raise ShardError(f"id {int(tokens.max())} out of range for vocab_size {vocab_size}")
+    tokens = tokens.astype(dtype, copy=False)
+    sents = np.concatenate([[0], np.cumsum(sent_lens, dtype=np.int64)]).astype(np.int64)
+    if sents[-1] != tokens.size:
+        raise ShardError(f"sentence lengths sum to {int(sents[-1])}, not to the {tokens.size} ids")
     arrays = {
         "tokens": tokens,
-        "docs": np.concatenate([[0], np.cumsum(doc_lens, dtype=np.int64)]).astype(np.int64),
-        "sents": np.concatenate([[0], np.cumsum(sent_lens, dtype=np.int64)]).astype(np.int64),
+        "docs": sents[np.concatenate([[0], np.cumsum(sents_per_doc, dtype=np.int64)])],
+        "sents": sents,
     }
     sha = {}
     for part, arr in arrays.items():
@@ -86,7 +110,7 @@ def write_token_shard(
     return {
         "name": name,
         "n_tokens": int(tokens.size),
-        "n_docs": len(docs),
+        "n_docs": len(sents_per_doc),
         "n_sents": len(sent_lens),
         "sha256": sha,
     }
@@ -144,8 +168,10 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
     except json.JSONDecodeError as e:
         raise ShardError(f"{path}: corrupt manifest ({e.msg})") from None
     if manifest.get("format") != FORMAT_NAME or manifest.get("version") != FORMAT_VERSION:
-        raise ShardError(f"{path}: expected {FORMAT_NAME} v{FORMAT_VERSION}, got "
-                         f"{manifest.get('format')} v{manifest.get('version')}")
+        raise ShardError(
+            f"{path}: expected {FORMAT_NAME} v{FORMAT_VERSION}, got "
+            f"{manifest.get('format')} v{manifest.get('version')}"
+        )
     return manifest
 
 
@@ -171,8 +197,9 @@ def _load(path: Path, expected_len: int, dtype: np.dtype) -> np.ndarray:
     except (ValueError, OSError) as e:
         raise ShardError(f"corrupt or truncated shard file {path}: {e}") from None
     if arr.ndim != 1 or arr.shape[0] != expected_len or arr.dtype != dtype:
-        raise ShardError(f"shard file {path} has shape {arr.shape} {arr.dtype}, "
-                         f"manifest says ({expected_len},) {dtype}")
+        raise ShardError(
+            f"shard file {path} has shape {arr.shape} {arr.dtype}, manifest says ({expected_len},) {dtype}"
+        )
     return arr
 
 
@@ -189,16 +216,20 @@ def open_shards(
     dtype = np.dtype(manifest["dtype"])
     shards = []
     for e in manifest["splits"][split]:
-        shards.append(TokenShard(
-            name=e["name"],
-            tokens=_load(folder / f"{e['name']}.tokens.npy", e["n_tokens"], dtype),
-            docs=_load(folder / f"{e['name']}.docs.npy", e["n_docs"] + 1, np.dtype(np.int64)),
-            sents=_load(folder / f"{e['name']}.sents.npy", e["n_sents"] + 1, np.dtype(np.int64)),
-        ))
+        shards.append(
+            TokenShard(
+                name=e["name"],
+                tokens=_load(folder / f"{e['name']}.tokens.npy", e["n_tokens"], dtype),
+                docs=_load(folder / f"{e['name']}.docs.npy", e["n_docs"] + 1, np.dtype(np.int64)),
+                sents=_load(folder / f"{e['name']}.sents.npy", e["n_sents"] + 1, np.dtype(np.int64)),
+            )
+        )
     return shards
 
 
-def read_shards(folder: str | os.PathLike[str], split: str = "train", verify: bool = False) -> Iterator[np.ndarray]:
+def read_shards(
+    folder: str | os.PathLike[str], split: str = "train", verify: bool = False
+) -> Iterator[np.ndarray]:
     """Yield each document's ids (a numpy view) of ``split``, in order across shards."""
     for shard in open_shards(folder, split, verify=verify):
         for i in range(len(shard.docs) - 1):
