@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from benchmarks.cli import main
+from benchmarks.errors import BenchError
 from benchmarks.paper import run_paper
 from benchmarks.paper_data import subset_corpus
 from benchmarks.paper_spec import SCALES, TABLES, Scale
@@ -193,3 +194,24 @@ def test_cli_errors(corpus: tuple[Path, Path], tmp_path: Path, capsys: pytest.Ca
         == 2
     )
     assert "unrecognised argument" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_encodings_table_trains_both_tokenizers(sample_data: Path, tmp_path: Path) -> None:
+    scale = dataclasses.replace(MICRO, enc_vocab=(600, 360), enc_valid=0.2, tasks=("sst2",))
+    text = [str(sample_data / "english_text" / "inaugural.zip")]
+    path = run_paper("enc", scale, text=text, out=tmp_path, glue=sample_data / "glue", extra=FAST)
+    rows = {r["key"]: r for r in json.loads(path.read_text())["rows"]}
+    assert (rows["byte-bpe"]["vocab"], rows["char-bpe"]["vocab"]) == (600, 360)
+    for kind, row in rows.items():
+        assert read_manifest(tmp_path / "enc" / kind / "shards")["vocab_size"] == row["vocab"]
+        assert 0 <= row["scores"]["sst2"]["score"] <= 100
+    # the same documents are held out under both encodings
+    valid = [read_manifest(tmp_path / "enc" / k / "shards")["totals"]["valid"]["n_docs"] for k in rows]
+    assert valid[0] == valid[1] > 0
+    assert "char-level BPE (30K, BERT)" in path.with_suffix(".md").read_text()
+
+
+def test_encodings_table_needs_text(tmp_path: Path) -> None:
+    with pytest.raises(BenchError, match="--text"):
+        run_paper("enc", MICRO, out=tmp_path)

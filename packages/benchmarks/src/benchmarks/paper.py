@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,15 +131,26 @@ def run_row(
     row: Row,
     scale: Scale,
     *,
-    corpus: Path,
-    tokenizer: Path,
+    corpus: Path | None,
+    tokenizer: Path | None,
     glue: Path | None,
     out: Path,
     device: str,
     extra: dict[str, Any],
     log: Callable[[str], None],
+    text: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Pretrain + score + finetune one row; its record for the table JSON."""
+    """Pretrain + score + finetune one row; its record for the table JSON. An ``encoding`` row first trains
+    its tokenizer on ``text`` and encodes it (``benchmarks.paper_enc``)."""
+    vocab = None
+    if row.encoding:
+        from benchmarks.paper_enc import build_encoding
+
+        vocab = scale.enc_vocab[0 if row.encoding == "byte-bpe" else 1]
+        corpus, tokenizer = build_encoding(
+            row.encoding, vocab, text, out / "enc", valid_fraction=scale.enc_valid
+        )
+    assert corpus is not None and tokenizer is not None
     data = subset_corpus(corpus, out / "data" / f"frac{row.data_frac:g}", row.data_frac)
     run_dir = out / "runs" / row.key
     cfg = row_config(row, scale, data, tokenizer, run_dir, device, extra)
@@ -163,6 +174,8 @@ def run_row(
         "scores": scores,
         "paper": row.paper,
         "paper_setting": row.paper_setting,
+        "encoding": row.encoding or None,
+        "vocab": vocab,
     }
 
 
@@ -170,21 +183,29 @@ def run_paper(
     table: str,
     scale: str | Scale,
     *,
-    corpus: Path,
-    tokenizer: Path,
+    corpus: Path | None = None,
+    tokenizer: Path | None = None,
     out: Path,
     glue: Path | None = None,
+    text: Sequence[str] = (),
     device: str = "auto",
     extra: dict[str, Any] | None = None,
     log: Callable[[str], None] = print,
 ) -> Path:
-    """Run every row of ``table`` at ``scale``; write JSON, markdown and PNG into ``out``; return the JSON."""
+    """Run every row of ``table`` at ``scale``; write JSON, markdown and PNG into ``out``; return the JSON.
+    Tables 1-4 need ``corpus`` + ``tokenizer``; ``enc`` needs ``text`` (what ``tok train --input`` takes)."""
     from tqdm.auto import tqdm
 
     from benchmarks.paper_report import write_outputs
 
     spec, sc = resolve(table, scale)
+    if table == "enc" and not text:
+        raise BenchError("--table enc trains its tokenizers: give the raw text with --text FILES")
     for path, what in ((corpus, "--corpus"), (tokenizer, "--tokenizer")):
+        if table == "enc":
+            break
+        if path is None:
+            raise BenchError(f"--table {table} needs {what}")
         if not Path(path).exists():
             raise BenchError(f"{what} {path} does not exist")
     if glue is not None and not Path(glue).is_dir():
@@ -204,6 +225,7 @@ def run_paper(
                 device=device,
                 extra=extra or {},
                 log=log,
+                text=text,
             )
             for r in tqdm(spec.rows, desc=f"table {table} ({sc.name})", unit="row")
         ]

@@ -2,6 +2,7 @@
 
     bench paper --table 1|2|3|4 --scale tiny|small|base --corpus SHARDS --tokenizer TOKDIR --out DIR
                 [--glue DIR] [--device auto|cpu|cuda] [--section.field=value ...]
+    bench paper --table enc --scale tiny --text FILES... --out DIR [--glue DIR]
 
 Trailing ``--section.field=value`` flags override every row's trainer config (e.g. ``--run.threads=2``).
 """
@@ -24,14 +25,17 @@ def add_paper_parser(sub: Any) -> argparse.ArgumentParser:
         "the paper's numbers (JSON, markdown) with held-out perplexity curves (PNG).",
     )
     p.add_argument(
-        "--table", required=True, help="1 (masking), 2 (input format/NSP), 3 (batch size), 4 (data and steps)"
+        "--table",
+        required=True,
+        help="1 (masking), 2 (input format/NSP), 3 (batch size), 4 (data and steps), enc (byte vs char BPE)",
     )
     p.add_argument("--scale", default="tiny", help="tiny (CPU, minutes) | small | base (the paper's)")
+    p.add_argument("--corpus", type=Path, help="token-shard folder with train and valid splits (tables 1-4)")
     p.add_argument(
-        "--corpus", required=True, type=Path, help="token-shard folder with train and valid splits"
+        "--tokenizer", type=Path, help="tokenizer folder the shards were encoded with (tables 1-4)"
     )
     p.add_argument(
-        "--tokenizer", required=True, type=Path, help="tokenizer folder the shards were encoded with"
+        "--text", nargs="+", default=(), help="raw text for --table enc (what `tok train --input` takes)"
     )
     p.add_argument("--glue", type=Path, default=None, help="GLUE TSV folder for finetuning (omit: ppl only)")
     p.add_argument("--out", required=True, type=Path, help="output folder (runs, finetuning, table files)")
@@ -62,6 +66,7 @@ def run_paper_cli(args: argparse.Namespace, extra: list[str]) -> None:
         tokenizer=args.tokenizer,
         out=args.out,
         glue=args.glue,
+        text=tuple(args.text),
         device=args.device,
         extra=trainer_overrides(extra),
     )

@@ -28,7 +28,8 @@ def _tokens(n: int | None) -> str:
 def _setting(r: dict[str, Any]) -> str:
     extra = f", {r['static_dupes']}x static" if r.get("static_dupes") else ""
     data = f", {r['data_frac']:g} of data" if r.get("data_frac", 1) < 1 else ""
-    return f"{r['format']}, bsz {r['batch_size']} x {r['steps']} steps, lr {r['lr']:g}{extra}{data}"
+    enc = f"{r['encoding']} {r['vocab']} ids, " if r.get("encoding") else ""
+    return f"{enc}{r['format']}, bsz {r['batch_size']} x {r['steps']} steps, lr {r['lr']:g}{extra}{data}"
 
 
 def markdown(table: Table, scale: Scale, rows: list[dict[str, Any]]) -> str:
@@ -66,6 +67,12 @@ def markdown(table: Table, scale: Scale, rows: list[dict[str, Any]]) -> str:
         "Paper: dev-set medians of 5 seeds from Liu et al. (2019) at their full scale "
         "(BERT-base/large, 16-160GB of text). Columns the scale did not run are absent from 'ours'.",
     ]
+    if table.number == "enc":
+        lines.append(
+            "Paper (§4.4, no table): 'only slight differences between these encodings, with the "
+            "Radford et al. (2019) BPE achieving slightly worse end-task performance on some tasks'. "
+            "Held-out perplexity is per token of each vocabulary: not comparable across the rows."
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -41,6 +41,8 @@ class Scale:
     ft_seq_len: int = 512
     ft_train: int | None = None
     ft_dev: int | None = None
+    enc_vocab: tuple[int, int] = (50_265, 30_000)  # (byte-level, char-level) BPE sizes for --table enc
+    enc_valid: float = 0.01  # --table enc: fraction of documents held out (same documents for both)
 
 
 SCALES = {
@@ -63,6 +65,8 @@ SCALES = {
         ft_seeds=1,
         ft_seq_len=64,
         ft_train=4000,
+        enc_vocab=(4096, 2458),
+        enc_valid=0.05,
         ft_dev=None,
     ),
     "small": Scale(
@@ -84,6 +88,8 @@ SCALES = {
         ft_seeds=1,
         ft_seq_len=128,
         ft_train=20000,
+        enc_vocab=(16384, 9830),
+        enc_valid=0.02,
     ),
     "base": Scale(name="base", preset="base"),
 }
@@ -104,6 +110,7 @@ class Row:
     match_tokens: bool = False  # raise the batch so tokens per step match FULL-SENTENCES (SENTENCE-PAIR)
     paper: dict[str, float] = field(default_factory=dict)  # published numbers by column
     paper_setting: str = ""  # the paper's bsz/steps/lr/data for this row, for the table
+    encoding: str = ""  # --table enc: byte-bpe | char-bpe, trained on --text (vocab from Scale.enc_vocab)
 
     def steps(self, scale: Scale) -> int:
         return max(1, round(scale.steps * self.steps_mult))
@@ -277,5 +284,14 @@ TABLES = {
             ),
         ),
         references=(("BERT-large", {"squad1": 90.9, "squad2": 81.8, "mnli": 86.6, "sst2": 93.7}),),
+    ),
+    "enc": Table(
+        number="enc",
+        title="Text encoding: byte-level vs character-level BPE (BERT-base, §4.4)",
+        columns=(),
+        rows=(
+            Row(key="byte-bpe", label="byte-level BPE (50K, RoBERTa)", encoding="byte-bpe"),
+            Row(key="char-bpe", label="char-level BPE (30K, BERT)", encoding="char-bpe"),
+        ),
     ),
 }
