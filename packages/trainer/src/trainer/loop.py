@@ -364,6 +364,7 @@ def _train(cfg: Config, ctx: DistContext) -> TrainResult:
                 "tokens_seen": s.tokens_seen,
                 "epoch": sampler.epoch(s.step),
                 "time": time.time(),
+                "cpu_s": time.process_time(),  # CPU seconds of this process: robust on a busy machine
             }
             if peak:
                 rec["mfu"] = mfu(tps, fpt, peak)
