@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from conftest import tiny_overrides
-
 from trainer.cli import main
 
 
@@ -21,7 +20,9 @@ def error_line(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
     return err[0]
 
 
-def test_errors(reuters_shards: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors(
+    reuters_shards: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     shards, tok = reuters_shards
     ok = tiny_overrides(shards, tok, tmp_path / "run")
     assert "unknown preset 'huge'" in error_line(capsys, ["--preset", "huge", *ok])
@@ -33,7 +34,9 @@ def test_errors(reuters_shards: tuple[Path, Path], tmp_path: Path, capsys: pytes
     other = tmp_path / "tok"
     other.mkdir()
     (other / "vocab.json").write_text(json.dumps({"<s>": 0, "a": 1, "<mask>": 99}))
-    assert "vocabulary mismatch" in error_line(capsys, ["--preset", "tiny", *ok, "--data.tokenizer=" + str(other)])
+    assert "vocabulary mismatch" in error_line(
+        capsys, ["--preset", "tiny", *ok, "--data.tokenizer=" + str(other)]
+    )
     # a corrupt shard (same size, one byte flipped) is caught by its checksum
     bad = tmp_path / "bad"
     shutil.copytree(shards, bad)
@@ -45,7 +48,9 @@ def test_errors(reuters_shards: tuple[Path, Path], tmp_path: Path, capsys: pytes
     (bad / "train-00001.docs.npy").unlink()
     msg = error_line(capsys, ["--preset", "tiny", *ok, "--data.data=" + str(bad), "--data.verify=false"])
     assert "missing shard file" in msg
-    assert "no checkpoint" in error_line(capsys, ["export", "--checkpoint", str(tmp_path), "--out", str(tmp_path)])
+    assert "no checkpoint" in error_line(
+        capsys, ["export", "--checkpoint", str(tmp_path), "--out", str(tmp_path)]
+    )
 
 
 def test_help_is_fast_and_has_no_torch() -> None:
@@ -68,8 +73,18 @@ def test_export_and_plot_commands(reuters_shards: tuple[Path, Path], tmp_path: P
     init = tmp_path / "init"
     extra = {"optim.max_steps": 1, "run.save_every": 1}
     assert main(["--preset", "tiny", *tiny_overrides(shards, tok, fresh, **extra)]) == 0
-    assert main(["--preset", "tiny", *tiny_overrides(shards, tok, init, **extra), "--init-from",
-                 str(tmp_path / "hf")]) == 0
+    assert (
+        main(
+            [
+                "--preset",
+                "tiny",
+                *tiny_overrides(shards, tok, init, **extra),
+                "--init-from",
+                str(tmp_path / "hf"),
+            ]
+        )
+        == 0
+    )
     first = [json.loads(x) for x in (fresh / "metrics.jsonl").read_text().splitlines()][0]["loss"]
     warm = [json.loads(x) for x in (init / "metrics.jsonl").read_text().splitlines()][0]["loss"]
     assert warm < first

@@ -128,8 +128,8 @@ def bench_data(args: argparse.Namespace) -> dict[str, Any]:
     import torch
     from tokenizer.shards import read_manifest
 
+    from trainer.components import make_masker
     from trainer.data import BlockDataset, Sampler, Specials, derive_batch
-    from trainer.loop import make_masker
     from trainer.masking import mask_seed
 
     cfg = _cfg(args, Path("unused"), 0)
