@@ -25,14 +25,19 @@ from trainer.masking import IGNORE, Masker, mask_seed
 
 
 def tokenizer_vocab_size(folder: Path) -> int:
-    """Vocabulary size of a tokenizer folder: highest id in vocab.json / tokenizer.json added tokens + 1."""
-    vocab_path = folder / "vocab.json"
-    if not vocab_path.is_file():
-        raise TrainerError(f"tokenizer folder {folder} has no vocab.json")
-    ids = list(json.loads(vocab_path.read_text(encoding="utf-8")).values())
-    tj = folder / "tokenizer.json"
+    """Vocabulary size of a tokenizer folder: highest id in vocab.json (or tokenizer.json's model vocab)
+    and tokenizer.json's added tokens, plus one."""
+    vocab_path, tj = folder / "vocab.json", folder / "tokenizer.json"
+    if not vocab_path.is_file() and not tj.is_file():
+        raise TrainerError(f"tokenizer folder {folder} has neither vocab.json nor tokenizer.json")
+    ids: list[int] = []
+    if vocab_path.is_file():
+        ids += json.loads(vocab_path.read_text(encoding="utf-8")).values()
     if tj.is_file():
-        ids += [t["id"] for t in json.loads(tj.read_text(encoding="utf-8")).get("added_tokens", [])]
+        spec = json.loads(tj.read_text(encoding="utf-8"))
+        if not ids:
+            ids += (spec.get("model") or {}).get("vocab", {}).values()
+        ids += [t["id"] for t in spec.get("added_tokens", [])]
     return max(ids) + 1
 
 
