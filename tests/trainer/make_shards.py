@@ -56,7 +56,8 @@ def build_tokenizer(out: Path, docs: list[str], vocab: int, gpt2_dir: Path | Non
     if gpt2_dir is not None:
         # the real GPT-2 merges + RoBERTa's vocab (specials 0-3, <mask> = 50264), through HF tokenizers
         bpe = ByteLevelBPETokenizer.from_file(
-            str(gpt2_dir / "roberta-base-vocab.json"), str(gpt2_dir / "vocab.bpe"))
+            str(gpt2_dir / "roberta-base-vocab.json"), str(gpt2_dir / "vocab.bpe")
+        )
         bpe.add_special_tokens([*SPECIALS, "<mask>"])
         bpe.save_model(str(out))
         bpe.save(str(out / "tokenizer.json"))

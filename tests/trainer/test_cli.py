@@ -68,11 +68,10 @@ def test_export_and_plot_commands(reuters_shards: tuple[Path, Path], tmp_path: P
     assert {"config.json", "model.safetensors", "vocab.json", "merges.txt", "tokenizer.json"} <= names
     assert main(["plot", str(run)]) == 0
     assert (run / "curves.png").stat().st_size > 10_000
-    # start a new run from the exported HF folder: its first loss continues from the trained weights
-    fresh = tmp_path / "fresh"
+    # start a new run from the exported HF folder: its first loss (before any update, same data and mask
+    # as the first step of the run above) is lower than the random init's
     init = tmp_path / "init"
     extra = {"optim.max_steps": 1, "run.save_every": 1}
-    assert main(["--preset", "tiny", *tiny_overrides(shards, tok, fresh, **extra)]) == 0
     assert (
         main(
             [
@@ -85,6 +84,7 @@ def test_export_and_plot_commands(reuters_shards: tuple[Path, Path], tmp_path: P
         )
         == 0
     )
-    first = [json.loads(x) for x in (fresh / "metrics.jsonl").read_text().splitlines()][0]["loss"]
-    warm = [json.loads(x) for x in (init / "metrics.jsonl").read_text().splitlines()][0]["loss"]
-    assert warm < first
+    first = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()][0]
+    warm = [json.loads(x) for x in (init / "metrics.jsonl").read_text().splitlines()][0]
+    assert first["step"] == warm["step"] == 1
+    assert warm["loss"] < first["loss"] - 0.05

@@ -99,6 +99,7 @@ def bench_hf(args: argparse.Namespace) -> dict[str, Any]:
     collate = DataCollatorForLanguageModeling(tokenizer=tok, mlm_probability=cfg.data.mask_prob)
     micro, accum = derive_batch(cfg.optim.batch_size, cfg.optim.micro_batch, 1)
     sampler = Sampler(len(ds), seed=0, batch_size=cfg.optim.batch_size, micro_batch=micro, world=1)
+    amp = device.type == "cuda" and cfg.run.precision in ("bf16", "auto")
     tokens, t0, c0 = 0, 0.0, 0.0
     for step in range(args.warmup + args.steps):
         if step == args.warmup:
@@ -107,7 +108,8 @@ def bench_hf(args: argparse.Namespace) -> dict[str, Any]:
             blocks = [ds.block(int(i)) for i in sampler.chunk(step, k, 0)]
             batch = collate([{"input_ids": b.tolist()} for b in blocks])
             batch = {key: v.to(device) for key, v in batch.items()}
-            loss = model(**batch).loss / accum
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                loss = model(**batch).loss / accum
             loss.backward()
             tokens += int(np.sum([len(b) for b in blocks]))
         torch.nn.utils.clip_grad_norm_(model.parameters(), float("inf"))
@@ -214,8 +216,11 @@ def main(argv: list[str]) -> int:
         args.device = "cuda" if torch.cuda.is_available() else "cpu"
     if args.preset is None:
         args.preset = "base" if args.device == "cuda" else "tiny"
-    if args.device == "cuda" and not any(o.startswith("--run.precision") for o in rest):
-        args.overrides.append("--run.precision=bf16")
+    if args.device == "cuda":  # base at T=512 in bf16; a 256-sequence step keeps a round short
+        defaults = {"--run.precision": "bf16", "--optim.batch_size": "256", "--optim.micro_batch": "32"}
+        for key, value in defaults.items():
+            if not any(o.startswith(key + "=") for o in rest):
+                args.overrides.append(f"{key}={value}")
     if args.threads:
         torch.set_num_threads(args.threads)
     res = run_bench(args)

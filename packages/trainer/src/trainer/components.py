@@ -41,6 +41,26 @@ def tokenizer_vocab_size(folder: Path) -> int:
     return max(ids) + 1
 
 
+def check_tokenizer_hash(folder: Path, manifest: dict[str, Any]) -> None:
+    """When the shards record their tokenizer's hash and the project's ``tokenizer.Tokenizer`` can compute
+    it (``Tokenizer.from_dir(folder).sha256``), refuse a different tokenizer folder."""
+    import tokenizer
+
+    expected = manifest.get("tokenizer_sha256")
+    tok_cls = getattr(tokenizer, "Tokenizer", None)
+    if not expected or tok_cls is None or not hasattr(tok_cls, "from_dir"):
+        return
+    try:
+        got = tok_cls.from_dir(folder).sha256
+    except Exception:  # a folder the tokenizer package cannot read: the vocabulary check decides
+        return
+    if got != expected:
+        raise TrainerError(
+            f"tokenizer/shard mismatch: {folder} hashes to {got[:12]}..., the shards were "
+            f"encoded with tokenizer {expected[:12]}..."
+        )
+
+
 def resolve_model(
     cfg: Config, manifest: dict[str, Any], specials: Specials
 ) -> tuple[ModelConfig, dict | None]:
@@ -75,6 +95,7 @@ def open_data(cfg: Config) -> tuple[BlockDataset, BlockDataset | None, dict[str,
     has_valid = bool(manifest["splits"].get("valid"))
     valid_ds = BlockDataset.open(cfg.data.data, "valid", **kw) if has_valid else None
     if cfg.data.tokenizer:
+        check_tokenizer_hash(Path(cfg.data.tokenizer), manifest)
         tok_vocab = tokenizer_vocab_size(Path(cfg.data.tokenizer))
         if tok_vocab != int(manifest["vocab_size"]):
             raise TrainerError(
