@@ -107,6 +107,18 @@ def _build(cfg: Config, ctx: DistContext) -> Step:
     )
 
 
+def _data_key(s: Step) -> dict[str, Any]:
+    """What fixes the data position: the same step means the same blocks only if these are unchanged."""
+    return {
+        "seed": s.cfg.run.seed,
+        "batch_size": s.cfg.optim.batch_size,
+        "micro_batch": s.micro,
+        "seq_len": s.cfg.data.seq_len,
+        "format": s.cfg.data.format,
+        "blocks": len(s.train_ds),
+    }
+
+
 def _restore(s: Step, ctx: DistContext) -> None:
     found = list_checkpoints(s.run_dir) if s.cfg.run.resume else []
     if not found:
@@ -117,6 +129,12 @@ def _restore(s: Step, ctx: DistContext) -> None:
         raise TrainerError(
             f"checkpoint {ckpt.path} was written by {len(rngs)} ranks; resume with the same "
             f"number (now {ctx.world})"
+        )
+    saved = {k: ckpt.state["data"].get(k) for k in _data_key(s)}
+    if saved != _data_key(s):
+        raise TrainerError(
+            f"cannot resume {ckpt.path} exactly: data order settings changed "
+            f"(checkpoint {saved}, now {_data_key(s)})"
         )
     s.model.load_state_dict(ckpt.state["model"])
     s.opt.load_state_dict(ckpt.state["optimizer"])
@@ -144,6 +162,7 @@ def _save(s: Step, ctx: DistContext, valid_loss: float | None) -> Path | None:
                 "seed": s.cfg.run.seed,
                 "format": s.cfg.data.format,
                 "world": ctx.world,
+                **_data_key(s),
             },
         }
         meta = {
