@@ -8,10 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from conftest import tiny_overrides
 from trainer import apply_overrides, load_checkpoint, plot_run, preset, train
 from trainer.checkpoint import list_checkpoints
+from trainer.errors import TrainerError
 
 
 def run(shards_tok: tuple[Path, Path], out: Path, **extra: object):
@@ -42,12 +44,10 @@ def test_stop_and_resume_equals_straight_run(reuters_shards: tuple[Path, Path], 
 def test_keep_last_and_refuse_overwrite(reuters_shards: tuple[Path, Path], tmp_path: Path) -> None:
     run(reuters_shards, tmp_path / "r", **{"run.save_every": 1, "run.keep_last": 2, "optim.max_steps": 4})
     assert [p.name for p in list_checkpoints(tmp_path / "r")] == ["step_00000003", "step_00000004"]
-    try:
+    with pytest.raises(TrainerError, match="already has checkpoints"):
         run(reuters_shards, tmp_path / "r")
-    except Exception as e:
-        assert "already has checkpoints" in str(e)
-    else:
-        raise AssertionError("overwrote a run")
+    with pytest.raises(TrainerError, match="data order settings changed"):
+        run(reuters_shards, tmp_path / "r", **{"run.resume": True, "optim.batch_size": 16})
 
 
 def test_ddp_two_processes_equals_accumulation(reuters_shards: tuple[Path, Path], tmp_path: Path) -> None:
