@@ -215,3 +215,18 @@ def test_encodings_table_trains_both_tokenizers(sample_data: Path, tmp_path: Pat
 def test_encodings_table_needs_text(tmp_path: Path) -> None:
     with pytest.raises(BenchError, match="--text"):
         run_paper("enc", MICRO, out=tmp_path)
+
+
+def test_finished_run_with_other_settings_is_refused(corpus: tuple[Path, Path], tmp_path: Path) -> None:
+    shards, tok = corpus
+    scale = dataclasses.replace(MICRO, steps=2, eval_every=1)
+    run_paper("3", scale, corpus=shards, tokenizer=tok, out=tmp_path, extra=FAST)
+    with pytest.raises(BenchError, match="other settings"):
+        run_paper(
+            "3",
+            dataclasses.replace(scale, lr=5e-4, steps=4),
+            corpus=shards,
+            tokenizer=tok,
+            out=tmp_path,
+            extra=FAST,
+        )

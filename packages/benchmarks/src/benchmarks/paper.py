@@ -68,8 +68,12 @@ def pretrain(cfg, log: Callable[[str], None]) -> Path:
 
     run_dir = Path(cfg.run.out)
     done = run_dir / "done.json"
+    key = _run_key(cfg)
     if done.is_file():
-        return Path(json.loads(done.read_text())["checkpoint"])
+        record = json.loads(done.read_text())
+        if record.get("key") != key:
+            raise BenchError(f"{run_dir} holds a finished run with other settings; use a new --out")
+        return Path(record["checkpoint"])
     resume = bool(list_checkpoints(run_dir))
     cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, resume=resume))
     log(
@@ -78,8 +82,15 @@ def pretrain(cfg, log: Callable[[str], None]) -> Path:
     )
     result = train(cfg)
     ckpt = result.checkpoint or list_checkpoints(run_dir)[-1]
-    write_json_atomic(done, {"checkpoint": str(ckpt), "step": result.step})
+    write_json_atomic(done, {"checkpoint": str(ckpt), "step": result.step, "key": key})
     return Path(ckpt)
+
+
+def _run_key(cfg) -> dict[str, Any]:
+    """The settings a finished run must match to be reused (all but how the run was driven)."""
+    d = cfg.to_dict()
+    d["run"] = {k: v for k, v in d["run"].items() if k not in ("resume", "progress", "threads", "device")}
+    return json.loads(json.dumps(d, default=str))
 
 
 def curve(run_dir: Path) -> list[dict[str, float]]:
