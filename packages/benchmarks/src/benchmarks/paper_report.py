@@ -106,7 +106,8 @@ def plot(table: Table, scale: Scale, rows: list[dict[str, Any]], path: Path) -> 
         )
         bx.set_ylabel("dev score (ours)")
         bx.set_title("finetuning (ours)")
-        bx.legend(fontsize=8)
+        bx.set_ylim(0, 100)
+        bx.legend(fontsize=8, loc="lower center")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
