@@ -45,3 +45,4 @@ def test_bench_runs_and_checks_identity(roberta_dir: Path, sample_data: Path, tm
     }
     assert "project encode_batch / HF encode_batch" in capsys.readouterr().out
     assert os.sched_getaffinity(0) == cores
+    assert out.with_suffix(".png").stat().st_size > 10_000

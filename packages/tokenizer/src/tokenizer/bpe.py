@@ -42,15 +42,12 @@ class TokenizerError(ValueError):
 
 def read_merges(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
     """Merge pairs of a GPT-2 ``merges.txt``/``vocab.bpe`` (header line skipped), in priority order."""
-    merges = []
-    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").split("\n"), 1):
-        if not line or line.startswith("#version"):
-            continue
-        parts = line.split(" ")
-        if len(parts) != 2:
-            raise TokenizerError(f"{path}:{lineno}: a merge line needs two tokens, got {line!r}")
-        merges.append((parts[0], parts[1]))
-    return merges
+    lines = Path(path).read_text(encoding="utf-8").split("\n")
+    pairs = [tuple(line.split(" ")) for line in lines if line and not line.startswith("#version")]
+    for n, pair in enumerate(pairs):
+        if len(pair) != 2:
+            raise TokenizerError(f"{path}: merge {n + 1} needs two tokens, got {' '.join(pair)!r}")
+    return pairs  # type: ignore[return-value]
 
 
 def check_specials(vocab: dict[str, int]) -> None:
@@ -216,9 +213,11 @@ class Tokenizer:
     def _id_bytes(self) -> list[bytes]:
         """Bytes of every id for decoding (specials, and any token outside the byte alphabet, as their text)."""
         out = [b""] * len(self.vocab)
+        literal = self.kind != "byte-bpe"
+        all_byte_level = is_byte_level("".join(self.vocab))  # one check instead of 50K
         plain = []
         for tok, i in self.vocab.items():
-            if i in self.special_ids or self.kind != "byte-bpe" or not is_byte_level(tok):
+            if literal or i in self.special_ids or not (all_byte_level or is_byte_level(tok)):
                 out[i] = tok.encode("utf-8")
             else:
                 plain.append((tok, i))

@@ -143,7 +143,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.output:
         from corpus.fileio import write_json_atomic
 
+        from tokenizer.bench import plot_report
+
         write_json_atomic(args.output, report)
+        png = plot_report(report, Path(args.output).with_suffix(".png"))
+        print(f"figures: {args.output}, {png}")
     else:
         print(json.dumps(report, indent=1))
     return 0
