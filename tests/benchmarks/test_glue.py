@@ -58,7 +58,7 @@ def test_quick_glue_all_tasks_with_data_and_resume(tiny_hf, sample_data, tmp_pat
         }.get(task, {"acc"})
         assert -1.0 <= r.median <= 1.0 and r.config["epochs"] == 2 and r.config["chosen"]["batch_size"] == 16
     # A second run finds every cell finished and trains nothing.
-    monkeypatch.setattr(glue_mod, "_run_cell", lambda *a, **k: pytest.fail("finished cell re-run"))
+    monkeypatch.setattr(glue_mod, "_classifier", lambda *a, **k: pytest.fail("finished cell re-run"))
     before = {t: (out / f"{t}.json").read_text() for t in WITH_DATA}
     assert main(argv) == 0
     assert before == {t: (out / f"{t}.json").read_text() for t in WITH_DATA}

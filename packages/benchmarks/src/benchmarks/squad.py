@@ -14,7 +14,6 @@ import dataclasses
 import random
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import torch
 from torch import nn
@@ -140,7 +139,7 @@ def run_squad(
     """Finetune ``checkpoint`` on SQuAD ``version`` and write ``out/squad{version}.json`` (headline F1)."""
     from transformers import AutoTokenizer
 
-    from benchmarks.finetune import TrainSettings, best_epoch, pick_device, train
+    from benchmarks.finetune import cell_runner, pick_device
 
     if version not in ("1.1", "2.0"):
         raise BenchError(f"--version must be 1.1 or 2.0, got {version!r}")
@@ -171,37 +170,16 @@ def run_squad(
         device = pick_device(recipe.device)
         evaluate = _evaluator(version, dev_data, dev_ex, dev_feats, metas, recipe, tok.pad_token_id, device)
 
-        def run_cell(b: int, lr: float, seed: int) -> dict[str, Any]:
-            torch.manual_seed(seed)
-            model = SpanModel(hf_dir, answerability=v2)
-            s = TrainSettings(
-                lr=lr,
-                batch_size=b,
-                epochs=recipe.epochs,
-                seed=seed,
-                device=device,
-                warmup_ratio=recipe.warmup_ratio,
-                weight_decay=recipe.weight_decay,
-                adam_betas=recipe.adam_betas,
-                adam_eps=recipe.adam_eps,
-            )
-            history = train(
-                model,
-                feats,
-                evaluate,
-                settings=s,
-                headline="f1",
-                pad_id=tok.pad_token_id,
-                desc=f"{task} bs{b} lr{lr:g} seed{seed}",
-            )
-            best = best_epoch(history, "f1")
-            return {
-                "history": history,
-                "best_epoch": int(best["epoch"]),
-                "score": best["f1"],
-                "metrics": {k: v for k, v in best.items() if k != "epoch"},
-            }
-
+        run_cell = cell_runner(
+            lambda: SpanModel(hf_dir, answerability=v2),
+            feats,
+            evaluate,
+            recipe,
+            select="f1",
+            device=device,
+            pad_id=tok.pad_token_id,
+            desc=task,
+        )
         settings = {
             "checkpoint": str(checkpoint),
             "train": str(train_file),
