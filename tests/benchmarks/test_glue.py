@@ -313,5 +313,5 @@ def test_quick_glue_on_cuda(tiny_hf, sample_data, tmp_path):
 
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
-    (res,) = glue_mod.run_glue(tiny_hf, ["rte"], sample_data / "glue", tmp_path, quick_run=True)
+    (res,) = glue_mod.run_glue(tiny_hf, ["rte"], sample_data / "glue", tmp_path, quick=True)
     assert res.config["device"] == "auto" and len(res.per_seed) == 1

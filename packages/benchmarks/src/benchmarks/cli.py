@@ -98,7 +98,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> None:
             args.tasks,
             args.data,
             args.out,
-            quick_run=args.quick,
+            quick=args.quick,
             recipe=_recipe(args, glue_recipe(), overrides),
             init_from=args.init_from,
             save_models=args.save_models,
@@ -113,7 +113,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> None:
             args.train,
             args.dev,
             args.out,
-            quick_run=args.quick,
+            quick=args.quick,
             recipe=_recipe(args, squad_recipe(), overrides),
         )
     elif args.command == "race":
@@ -124,7 +124,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> None:
             args.checkpoint,
             args.data,
             args.out,
-            quick_run=args.quick,
+            quick=args.quick,
             recipe=_recipe(args, race_recipe(), overrides),
         )
 

@@ -19,7 +19,8 @@ from benchmarks.checkpoint import fit_recipe, resolve_checkpoint
 from benchmarks.errors import BenchError
 from benchmarks.glue_data import TASKS, Example, GlueData, MissingData, load_glue
 from benchmarks.metrics import HEADLINE, glue_metrics
-from benchmarks.recipe import Recipe, glue_recipe, quick
+from benchmarks.recipe import Recipe, glue_recipe
+from benchmarks.recipe import quick as quick_variant
 from benchmarks.results import BenchResult, read_result
 
 INIT_FROM_MNLI = ("rte", "stsb", "mrpc")  # the tasks the paper starts from the MNLI model
@@ -153,7 +154,7 @@ def run_glue(
     data_dir: str | Path,
     out: str | Path,
     *,
-    quick_run: bool = False,
+    quick: bool = False,
     recipe: Recipe | None = None,
     init_from: str | Path | None = None,
     save_models: bool = False,
@@ -168,7 +169,7 @@ def run_glue(
     skip_missing = isinstance(tasks, str) and tasks.strip() == "all"
     names = parse_tasks(tasks) if isinstance(tasks, str) else parse_tasks(",".join(tasks))
     recipe = recipe or glue_recipe()
-    recipe = quick(recipe) if quick_run else recipe
+    recipe = quick_variant(recipe) if quick else recipe
     init_dir = resolve_init_from(init_from)
     out = Path(out)
     results = []

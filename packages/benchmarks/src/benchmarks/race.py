@@ -6,7 +6,7 @@ fits 512 tokens; a linear layer over each candidate's ``<s>`` vector scores it a
 the answer. The best epoch is chosen on dev accuracy; accuracy on test is reported for middle, high and all.
 Data: RACE's released layout (``{train,dev,test}/{middle,high}/*.txt``, one JSON per passage) or the Hub.
 
-Usage: ``run_race("ckpt/", "RACE/", "out/", quick_run=True)`` -> ``BenchResult(task="race", metric="acc")``
+Usage: ``run_race("ckpt/", "RACE/", "out/", quick=True)`` -> ``BenchResult(task="race", metric="acc")``
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from benchmarks.cells import run_sweep, write_sweep_result
 from benchmarks.checkpoint import fit_recipe, resolve_checkpoint
 from benchmarks.errors import BenchError
 from benchmarks.glue_data import MissingData
-from benchmarks.recipe import ChoiceRecipe, quick, race_recipe
+from benchmarks.recipe import ChoiceRecipe, race_recipe
+from benchmarks.recipe import quick as quick_variant
 from benchmarks.results import BenchResult
 
 LEVELS = ("middle", "high")
@@ -147,12 +148,12 @@ def run_race(
     data: str | Path,
     out: str | Path,
     *,
-    quick_run: bool = False,
+    quick: bool = False,
     recipe: ChoiceRecipe | None = None,
 ) -> BenchResult:
     """Finetune ``checkpoint`` on RACE and write ``out/race.json`` (test accuracy at the best dev epoch)."""
     recipe = recipe or race_recipe()
-    recipe = quick(recipe) if quick_run else recipe
+    recipe = quick_variant(recipe) if quick else recipe
     sets = load_race(data)  # before the heavy imports: a data mistake is reported at once
 
     from transformers import AutoModelForMultipleChoice, AutoTokenizer

@@ -5,7 +5,7 @@ The model is the pretrained encoder with a linear start/end layer over every tok
 a span is predicted only when it says answerable. Each epoch is scored on dev with the official EM/F1 and the
 best epoch is kept; seeds are summarised by their median as for GLUE.
 
-Usage: ``run_squad("ckpt/", "2.0", "train-v2.0.json", "dev-v2.0.json", "out/", quick_run=True)``
+Usage: ``run_squad("ckpt/", "2.0", "train-v2.0.json", "dev-v2.0.json", "out/", quick=True)``
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from torch import nn
 from benchmarks.cells import run_sweep, write_sweep_result
 from benchmarks.checkpoint import fit_recipe, resolve_checkpoint
 from benchmarks.errors import BenchError
-from benchmarks.recipe import SpanRecipe, quick, squad_recipe
+from benchmarks.recipe import SpanRecipe, squad_recipe
+from benchmarks.recipe import quick as quick_variant
 from benchmarks.results import BenchResult
 from benchmarks.squad_data import QAExample, build_features, decode_predictions, examples_of, read_squad_json
 from benchmarks.squad_eval import squad_v1_scores, squad_v2_scores
@@ -133,7 +134,7 @@ def run_squad(
     dev_file: str | Path,
     out: str | Path,
     *,
-    quick_run: bool = False,
+    quick: bool = False,
     recipe: SpanRecipe | None = None,
 ) -> BenchResult:
     """Finetune ``checkpoint`` on SQuAD ``version`` and write ``out/squad{version}.json`` (headline F1)."""
@@ -144,8 +145,8 @@ def run_squad(
     if version not in ("1.1", "2.0"):
         raise BenchError(f"--version must be 1.1 or 2.0, got {version!r}")
     recipe = recipe or squad_recipe()
-    if quick_run:
-        recipe = dataclasses.replace(quick(recipe, train=24, dev=24), doc_stride=32, max_query_len=32)
+    if quick:
+        recipe = dataclasses.replace(quick_variant(recipe, train=24, dev=24), doc_stride=32, max_query_len=32)
     if recipe.doc_stride >= recipe.max_seq_len - recipe.max_query_len - 4:
         raise BenchError(
             f"doc_stride {recipe.doc_stride} leaves no room in {recipe.max_seq_len}-token windows"
