@@ -51,15 +51,17 @@ def sentences(doc: str) -> list[str]:
 
 def build_tokenizer(out: Path, docs: list[str], vocab: int, gpt2_dir: Path | None):
     from tokenizers import ByteLevelBPETokenizer
-    from transformers import RobertaTokenizerFast
 
     out.mkdir(parents=True, exist_ok=True)
     if gpt2_dir is not None:
-        tok = RobertaTokenizerFast(
-            vocab_file=str(gpt2_dir / "roberta-base-vocab.json"), merges_file=str(gpt2_dir / "vocab.bpe")
+        # the real GPT-2 merges + RoBERTa's vocab (specials 0-3, <mask> = 50264), through HF tokenizers
+        bpe = ByteLevelBPETokenizer.from_file(
+            str(gpt2_dir / "roberta-base-vocab.json"), str(gpt2_dir / "vocab.bpe")
         )
-        tok.save_pretrained(str(out))
-        return tok.backend_tokenizer
+        bpe.add_special_tokens([*SPECIALS, "<mask>"])
+        bpe.save_model(str(out))
+        bpe.save(str(out / "tokenizer.json"))
+        return bpe
     bpe = ByteLevelBPETokenizer()
     bpe.train_from_iterator(docs, vocab_size=vocab - 1, min_frequency=2, special_tokens=SPECIALS)
     bpe.add_special_tokens(["<mask>"])  # RoBERTa keeps <mask> as the last id

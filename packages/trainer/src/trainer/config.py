@@ -118,13 +118,14 @@ class Config:
 
 
 def tiny() -> Config:
-    """A 2-layer, 128-wide model on 128-token blocks: CPU tests and benchmarks in seconds."""
+    """A 2-layer, 128-wide model on 128-token blocks: CPU tests, benchmarks and smoke runs. 2,000 steps of
+    32 blocks take its validation loss well below the unigram baseline on the english_text sample."""
     return Config(
         preset="tiny",
         model=ModelConfig(hidden=128, layers=2, heads=2, ffn=512, max_positions=130),
-        data=DataConfig(seq_len=128, valid_blocks=64),
-        optim=OptimConfig(lr=1e-3, warmup_steps=20, max_steps=200, batch_size=32, micro_batch=16),
-        run=RunConfig(log_every=10, eval_every=100, save_every=100),
+        data=DataConfig(seq_len=128, valid_blocks=128),
+        optim=OptimConfig(lr=1e-3, warmup_steps=100, max_steps=2000, batch_size=32, micro_batch=16),
+        run=RunConfig(log_every=10, eval_every=200, save_every=500),
     )
 
 

@@ -124,8 +124,8 @@ def export_hf(checkpoint: Path, out: Path, tokenizer_dir: Path | None = None) ->
 
 def copy_tokenizer(src: Path, out: Path, model_max_length: int) -> None:
     """Copy the §2 tokenizer files; add a ``tokenizer_config.json`` if the folder has none."""
-    if not (src / "vocab.json").is_file():
-        raise TrainerError(f"tokenizer folder {src} has no vocab.json")
+    if not any((src / name).is_file() for name in TOKENIZER_FILES):
+        raise TrainerError(f"tokenizer folder {src} has no tokenizer files ({', '.join(TOKENIZER_FILES)})")
     for name in (*TOKENIZER_FILES, "tokenizer_config.json", "special_tokens_map.json"):
         if (src / name).is_file():
             with atomic_path(out / name) as tmp:

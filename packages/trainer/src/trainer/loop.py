@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
-import math
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from tokenizer.shards import read_manifest
 
 from trainer.checkpoint import (
     list_checkpoints,
@@ -28,16 +27,15 @@ from trainer.checkpoint import (
     set_rng_state,
     tokenizer_hash,
 )
-from trainer.config import Config, ModelConfig, save_config
-from trainer.data import BlockDataset, Sampler, Specials, derive_batch
+from trainer.components import amp_dtype, autocast, evaluate, make_masker, open_data, resolve_model, to_device
+from trainer.config import Config, save_config
+from trainer.data import BlockDataset, Sampler, derive_batch
 from trainer.distributed import DistContext, all_reduce_sum, barrier, gather_objects, setup, teardown
 from trainer.errors import TrainerError
-from trainer.masking import IGNORE, Masker, mask_seed
+from trainer.masking import IGNORE, mask_seed
 from trainer.metrics import MetricsLog, mfu, peak_flops, perplexity
 from trainer.model import Roberta, flops_per_token
 from trainer.optim import build_optimizer
-
-VALID_SEED = 20190726  # fixed validation mask seed (RoBERTa's arXiv date), independent of the run seed
 
 
 @dataclass
@@ -52,125 +50,11 @@ class TrainResult:
     checkpoint: Path | None = None
 
 
-def tokenizer_vocab_size(folder: Path) -> int:
-    """Vocabulary size of a tokenizer folder: highest id in vocab.json / tokenizer.json added tokens + 1."""
-    vocab_path = folder / "vocab.json"
-    if not vocab_path.is_file():
-        raise TrainerError(f"tokenizer folder {folder} has no vocab.json")
-    ids = list(json.loads(vocab_path.read_text(encoding="utf-8")).values())
-    tj = folder / "tokenizer.json"
-    if tj.is_file():
-        ids += [t["id"] for t in json.loads(tj.read_text(encoding="utf-8")).get("added_tokens", [])]
-    return max(ids) + 1
-
-
-def resolve_model(
-    cfg: Config, manifest: dict[str, Any], specials: Specials
-) -> tuple[ModelConfig, dict | None]:
-    """Model config fitted to the shards (vocab, pad) or taken from ``--run.init_from``; checks fit."""
-    vocab = int(manifest["vocab_size"])
-    init_state = None
-    if cfg.run.init_from:
-        from trainer.export import import_hf
-
-        mcfg, init_state = import_hf(Path(cfg.run.init_from))
-        mcfg = dataclasses.replace(mcfg, dropout=cfg.model.dropout, attn_dropout=cfg.model.attn_dropout)
-        if mcfg.vocab_size != vocab:
-            raise TrainerError(f"--run.init_from model has vocab_size {mcfg.vocab_size}, shards have {vocab}")
-    else:
-        mcfg = dataclasses.replace(cfg.model, vocab_size=vocab, pad_id=specials.pad)
-    need = cfg.data.seq_len + mcfg.pad_id + 1
-    if mcfg.max_positions < need:
-        raise TrainerError(
-            f"seq_len {cfg.data.seq_len} needs model.max_positions >= {need} "
-            f"(RoBERTa's padding offset), got {mcfg.max_positions}"
-        )
-    return mcfg, init_state
-
-
-def open_data(cfg: Config) -> tuple[BlockDataset, BlockDataset | None, dict[str, Any], Specials]:
-    """Train/valid block datasets, the manifest and specials, with the tokenizer/shard vocab check."""
-    if not cfg.data.data:
-        raise TrainerError("no shards given (--data SHARDS)")
-    kw = {"seq_len": cfg.data.seq_len, "fmt": cfg.data.format}
-    train_ds = BlockDataset.open(cfg.data.data, "train", verify=cfg.data.verify, **kw)
-    manifest = read_manifest(cfg.data.data)
-    has_valid = bool(manifest["splits"].get("valid"))
-    valid_ds = BlockDataset.open(cfg.data.data, "valid", **kw) if has_valid else None
-    if cfg.data.tokenizer:
-        tok_vocab = tokenizer_vocab_size(Path(cfg.data.tokenizer))
-        if tok_vocab != int(manifest["vocab_size"]):
-            raise TrainerError(
-                f"tokenizer/shard vocabulary mismatch: {cfg.data.tokenizer} has {tok_vocab} ids, "
-                f"shards {cfg.data.data} were written with vocab_size {manifest['vocab_size']}"
-            )
-    return train_ds, valid_ds, manifest, Specials.from_manifest(manifest)
-
-
-def amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    if precision == "auto":
-        precision = "bf16" if device.type == "cuda" else "fp32"
-    table = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-    if precision not in table:
-        raise TrainerError(f"unknown --run.precision {precision!r} (auto, fp32, bf16, fp16)")
-    return table[precision]
-
-
 class Step:
     """Everything the loop needs per step; built once by ``_build``."""
 
     def __init__(self, **kw: Any) -> None:
         self.__dict__.update(kw)
-
-
-def make_masker(cfg: Config, mcfg: ModelConfig, sp: Specials) -> Masker:
-    return Masker(
-        vocab_size=mcfg.vocab_size,
-        mask_id=sp.mask,
-        special_ids=tuple(sp.ids()),
-        mask_prob=cfg.data.mask_prob,
-        mask_token_frac=cfg.data.mask_token_frac,
-        random_token_frac=cfg.data.random_token_frac,
-    )
-
-
-def to_device(ids: np.ndarray, device: torch.device) -> torch.Tensor:
-    t = torch.from_numpy(ids)
-    return t.pin_memory().to(device, non_blocking=True) if device.type == "cuda" else t
-
-
-def evaluate(
-    model: torch.nn.Module,
-    ds: BlockDataset,
-    masker: Masker,
-    cfg: Config,
-    ctx: DistContext,
-    micro: int,
-    dtype: torch.dtype | None,
-) -> tuple[float, int]:
-    """Mean MLM loss over the first ``valid_blocks`` held-out blocks with a fixed mask seed.
-    Group ``g`` (blocks ``[g*micro, (g+1)*micro)``) goes to rank ``g % world`` and is masked with seed
-    (VALID_SEED, g), so the figure does not depend on the number of ranks."""
-    n = min(cfg.data.valid_blocks, len(ds))
-    was_training = model.training
-    model.eval()
-    total = torch.zeros(2, dtype=torch.float64, device=ctx.device)
-    with torch.no_grad():
-        for g in range(ctx.rank, math.ceil(n / micro), ctx.world):
-            ids = to_device(ds.batch(np.arange(g * micro, min(n, (g + 1) * micro))), ctx.device)
-            inputs, labels = masker(ids, seed=mask_seed(VALID_SEED, g))
-            with autocast(ctx.device, dtype):
-                loss = model(inputs, attn_mask=inputs.ne(ds.pad)[:, None, None, :], labels=labels)
-            total += torch.stack([loss.double(), labels.ne(IGNORE).sum().double()])
-    all_reduce_sum(total, ctx)
-    model.train(was_training)
-    return float(total[0] / total[1].clamp(min=1)), int(total[1])
-
-
-def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
-    if dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=dtype)
 
 
 def train(cfg: Config) -> TrainResult:
@@ -277,18 +161,102 @@ def _save(s: Step, ctx: DistContext, valid_loss: float | None) -> Path | None:
     return path
 
 
+class Prefetcher:
+    """Builds the next steps' host batches (read + pack) on a background thread, in step order, so the
+    accelerator never waits on numpy; batches depend only on (step, micro-step, rank), so this is exact."""
+
+    def __init__(self, ds: BlockDataset, sampler: Sampler, rank: int, accum: int, start: int, depth: int = 2):
+        self.ds, self.sampler, self.rank, self.accum = ds, sampler, rank, accum
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._work, args=(start,), daemon=True)
+        self.thread.start()
+
+    def _work(self, step: int) -> None:
+        try:
+            while not self.stop.is_set():
+                batches = [self.ds.batch(self.sampler.chunk(step, k, self.rank)) for k in range(self.accum)]
+                while not self.stop.is_set():
+                    try:
+                        self.queue.put((step, batches), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                step += 1
+        except Exception as e:  # surfaced in the training thread by get()
+            self.queue.put((-1, e))
+
+    def get(self, step: int) -> list[np.ndarray]:
+        got, batches = self.queue.get()
+        if got == -1:
+            raise batches
+        assert got == step, (got, step)
+        return batches
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+
+def _step(s: Step, model: torch.nn.Module, fwd: Any, host: list[np.ndarray], ctx: DistContext) -> dict:
+    """One optimizer step over ``accum`` micro-batches; returns loss sum, masked count, tokens, norm, lr."""
+    cfg, pad = s.cfg, s.sp.pad
+    micro_batches, local_tokens = [], 0
+    for k, ids_np in enumerate(host):
+        real = int(np.count_nonzero(ids_np != pad))
+        local_tokens += real
+        ids = to_device(ids_np, ctx.device)
+        inputs, labels = s.masker(ids, seed=mask_seed(cfg.run.seed, s.step, k * ctx.world + ctx.rank))
+        attn = inputs.ne(pad)[:, None, None, :] if real < ids_np.size else None
+        micro_batches.append((inputs, labels, attn))
+    masked = sum(lb.ne(IGNORE).sum() for _, lb, _ in micro_batches).double()
+    counts = torch.stack([masked, torch.tensor(float(local_tokens), dtype=torch.float64, device=ctx.device)])
+    all_reduce_sum(counts, ctx)
+    n_masked = counts[0].clamp(min=1)
+    loss_sum = torch.zeros((), dtype=torch.float64, device=ctx.device)
+    for k, (inputs, labels, attn) in enumerate(micro_batches):
+        last = k == len(micro_batches) - 1
+        with contextlib.nullcontext() if last or ctx.world == 1 else model.no_sync():
+            with autocast(ctx.device, s.dtype):
+                part = fwd(inputs, attn_mask=attn, labels=labels)
+            # DDP averages gradients over ranks; x world turns that into a sum over all masked tokens
+            s.scaler.scale(part * ctx.world / n_masked).backward()
+        loss_sum += part.detach().double()
+    s.scaler.unscale_(s.opt)
+    clip = cfg.optim.clip if cfg.optim.clip > 0 else float("inf")
+    grad_norm = torch.nn.utils.clip_grad_norm_(s.model.parameters(), clip)
+    lr = s.sched.get_last_lr()[0]
+    s.scaler.step(s.opt)
+    s.scaler.update()
+    s.opt.zero_grad(set_to_none=True)
+    s.sched.step()
+    s.step += 1
+    return {
+        "loss_sum": loss_sum,
+        "n_masked": n_masked,
+        "tokens": int(counts[1]),
+        "grad_norm": grad_norm,
+        "lr": lr,
+    }
+
+
+def _wrap(s: Step, ctx: DistContext) -> tuple[torch.nn.Module, Any]:
+    """(DDP-wrapped model or the model itself, the callable used for forward: compiled when asked)."""
+    model = s.model
+    if ctx.world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        model = DDP(s.model, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
+    return model, torch.compile(model) if s.cfg.run.compile else model
+
+
 def _train(cfg: Config, ctx: DistContext) -> TrainResult:
     s = _build(cfg, ctx)
     _restore(s, ctx)
     cfg = s.cfg
     if ctx.is_main:
         save_config(cfg, s.run_dir / "config.json")
-    model = s.model
-    if ctx.world > 1:
-        from torch.nn.parallel import DistributedDataParallel as DDP
-
-        model = DDP(s.model, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
-    fwd = torch.compile(model) if cfg.run.compile else model
+    model, fwd = _wrap(s, ctx)
     sampler = Sampler(
         len(s.train_ds),
         seed=cfg.run.seed,
@@ -303,92 +271,56 @@ def _train(cfg: Config, ctx: DistContext) -> TrainResult:
     max_steps = cfg.optim.max_steps
     stop = min(max_steps, cfg.run.stop_at) if cfg.run.stop_at > 0 else max_steps
     pbar = _progress(cfg, ctx, s.step, max_steps)
-    pad = s.sp.pad
+    prefetch = Prefetcher(s.train_ds, sampler, ctx.rank, s.accum, start=s.step)
     s.model.train()
     window_tokens, t_window = 0, time.perf_counter()
-    while s.step < stop:
-        micro_batches, local_tokens = [], 0
-        for k in range(s.accum):
-            ids_np = s.train_ds.batch(sampler.chunk(s.step, k, ctx.rank))
-            real = int(np.count_nonzero(ids_np != pad))
-            local_tokens += real
-            ids = to_device(ids_np, ctx.device)
-            inputs, labels = s.masker(
-                ids, seed=mask_seed(cfg.run.seed, s.step, sampler.chunk_id(k, ctx.rank))
-            )
-            attn = inputs.ne(pad)[:, None, None, :] if real < ids_np.size else None
-            micro_batches.append((inputs, labels, attn))
-        counts = torch.stack(
-            [
-                sum(lb.ne(IGNORE).sum() for _, lb, _ in micro_batches).double(),
-                torch.tensor(float(local_tokens), dtype=torch.float64, device=ctx.device),
-            ]
-        )
-        all_reduce_sum(counts, ctx)
-        n_masked = counts[0].clamp(min=1)
-        loss_sum = torch.zeros((), dtype=torch.float64, device=ctx.device)
-        for k, (inputs, labels, attn) in enumerate(micro_batches):
-            last = k == s.accum - 1
-            sync = contextlib.nullcontext() if last or ctx.world == 1 else model.no_sync()
-            with sync:
-                with autocast(ctx.device, s.dtype):
-                    part = fwd(inputs, attn_mask=attn, labels=labels)
-                # DDP averages gradients over ranks; x world turns that into a sum over all masked tokens
-                s.scaler.scale(part * ctx.world / n_masked).backward()
-            loss_sum += part.detach().double()
-        s.scaler.unscale_(s.opt)
-        clip = cfg.optim.clip if cfg.optim.clip > 0 else float("inf")
-        grad_norm = torch.nn.utils.clip_grad_norm_(s.model.parameters(), clip)
-        lr = s.sched.get_last_lr()[0]
-        s.scaler.step(s.opt)
-        s.scaler.update()
-        s.opt.zero_grad(set_to_none=True)
-        s.sched.step()
-        s.step += 1
-        step_tokens = int(counts[1])
-        s.tokens_seen += step_tokens
-        window_tokens += step_tokens
-        pbar.update(1)
-        if s.step % cfg.run.log_every == 0 or s.step == stop:
-            loss = float(all_reduce_sum(loss_sum, ctx) / n_masked)
-            elapsed = time.perf_counter() - t_window
-            tps = window_tokens / max(elapsed, 1e-9)
-            rec = {
-                "kind": "train",
-                "step": s.step,
-                "loss": loss,
-                "ppl": perplexity(loss),
-                "lr": lr,
-                "grad_norm": float(grad_norm),
-                "tokens_per_s": tps,
-                "tokens_seen": s.tokens_seen,
-                "epoch": sampler.epoch(s.step),
-                "time": time.time(),
-            }
-            if peak:
-                rec["mfu"] = mfu(tps, fpt, peak)
-            log.write(rec)
-            result.losses[s.step] = loss
-            pbar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.2e}", tok_s=f"{tps:,.0f}")
-            window_tokens, t_window = 0, time.perf_counter()
-        valid_loss = None
-        end = s.step == max_steps
-        if s.valid_ds is not None and (s.step % cfg.run.eval_every == 0 or end):
-            valid_loss, n = evaluate(s.model, s.valid_ds, s.masker, cfg, ctx, s.micro, s.dtype)
-            log.write(
-                {
-                    "kind": "valid",
+    try:
+        while s.step < stop:
+            out = _step(s, model, fwd, prefetch.get(s.step), ctx)
+            s.tokens_seen += out["tokens"]
+            window_tokens += out["tokens"]
+            pbar.update(1)
+            if s.step % cfg.run.log_every == 0 or s.step == stop:
+                loss = float(all_reduce_sum(out["loss_sum"], ctx) / out["n_masked"])
+                tps = window_tokens / max(time.perf_counter() - t_window, 1e-9)
+                rec = {
+                    "kind": "train",
                     "step": s.step,
-                    "loss": valid_loss,
-                    "ppl": perplexity(valid_loss),
-                    "masked_tokens": n,
+                    "loss": loss,
+                    "ppl": perplexity(loss),
+                    "lr": out["lr"],
+                    "grad_norm": float(out["grad_norm"]),
+                    "tokens_per_s": tps,
+                    "tokens_seen": s.tokens_seen,
+                    "epoch": sampler.epoch(s.step),
                     "time": time.time(),
-                }
-            )
-            result.valid[s.step] = valid_loss
-        if s.step % cfg.run.save_every == 0 or end or s.step == stop:
-            result.checkpoint = _save(s, ctx, valid_loss)
-    pbar.close()
+                    "cpu_s": time.process_time(),
+                }  # CPU seconds of this process: robust on a busy machine
+                if peak:
+                    rec["mfu"] = mfu(tps, fpt, peak)
+                log.write(rec)
+                result.losses[s.step] = loss
+                pbar.set_postfix(loss=f"{loss:.3f}", lr=f"{out['lr']:.2e}", tok_s=f"{tps:,.0f}")
+                window_tokens, t_window = 0, time.perf_counter()
+            valid_loss, end = None, s.step == max_steps
+            if s.valid_ds is not None and (s.step % cfg.run.eval_every == 0 or end):
+                valid_loss, n = evaluate(s.model, s.valid_ds, s.masker, cfg, ctx, s.micro, s.dtype)
+                log.write(
+                    {
+                        "kind": "valid",
+                        "step": s.step,
+                        "loss": valid_loss,
+                        "ppl": perplexity(valid_loss),
+                        "masked_tokens": n,
+                        "time": time.time(),
+                    }
+                )
+                result.valid[s.step] = valid_loss
+            if s.step % cfg.run.save_every == 0 or end or s.step == stop:
+                result.checkpoint = _save(s, ctx, valid_loss)
+    finally:
+        prefetch.close()
+        pbar.close()
     result.step = s.step
     return result
 
