@@ -284,6 +284,19 @@ def test_mnli_qqp_layout_and_init_from_mnli(tiny_hf, sample_data, tmp_path):
     )
     assert read_result(tmp_path / "second" / "rte.json").config["init"] == best
     assert read_result(tmp_path / "second" / "cola.json").config["init"] is None
+    # the MNLI encoder is kept and the whole head is fresh
+    import torch
+    from benchmarks.glue import _classifier
+    from transformers import AutoModelForSequenceClassification
+
+    mnli_model = AutoModelForSequenceClassification.from_pretrained(best)
+    rte_model = _classifier(Path(best), "rte", replace_head=True)
+    assert torch.equal(
+        rte_model.roberta.embeddings.word_embeddings.weight,
+        mnli_model.roberta.embeddings.word_embeddings.weight,
+    )
+    assert not torch.equal(rte_model.classifier.dense.weight, mnli_model.classifier.dense.weight)
+    assert rte_model.classifier.out_proj.out_features == 2
 
 
 def test_hub_rows_convert_like_the_tsv_layout(sample_data):

@@ -63,15 +63,24 @@ def resolve_init_from(init_from: str | Path | None) -> Path | None:
 
 def _classifier(start: Path, task: str, replace_head: bool) -> Any:
     """A sequence classifier (regression head for STS-B) on the encoder in ``start``; fresh head if asked."""
+    import torch
     from transformers import AutoModelForSequenceClassification
 
     n = TASKS[task].num_labels
-    return AutoModelForSequenceClassification.from_pretrained(
+    model = AutoModelForSequenceClassification.from_pretrained(
         start,
         num_labels=n,
         ignore_mismatched_sizes=replace_head,
         problem_type="regression" if n == 1 else "single_label_classification",
     )
+    if (
+        replace_head
+    ):  # a new task's head starts fresh, as fairseq resets it (not only its mismatched out_proj)
+        for layer in model.classifier.modules():
+            if isinstance(layer, torch.nn.Linear):
+                torch.nn.init.normal_(layer.weight, std=model.config.initializer_range)
+                torch.nn.init.zeros_(layer.bias)
+    return model
 
 
 def _evaluator(task: str, dev_feats: dict[str, list], bs: int, pad_id: int, device: str) -> Callable:
