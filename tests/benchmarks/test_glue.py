@@ -58,7 +58,7 @@ def test_quick_glue_all_tasks_with_data_and_resume(tiny_hf, sample_data, tmp_pat
         }.get(task, {"acc"})
         assert -1.0 <= r.median <= 1.0 and r.config["epochs"] == 2 and r.config["chosen"]["batch_size"] == 16
     # A second run finds every cell finished and trains nothing.
-    monkeypatch.setattr(glue_mod, "_run_cell", lambda *a, **k: pytest.fail("finished cell re-run"))
+    monkeypatch.setattr(glue_mod, "_classifier", lambda *a, **k: pytest.fail("finished cell re-run"))
     before = {t: (out / f"{t}.json").read_text() for t in WITH_DATA}
     assert main(argv) == 0
     assert before == {t: (out / f"{t}.json").read_text() for t in WITH_DATA}
@@ -284,6 +284,19 @@ def test_mnli_qqp_layout_and_init_from_mnli(tiny_hf, sample_data, tmp_path):
     )
     assert read_result(tmp_path / "second" / "rte.json").config["init"] == best
     assert read_result(tmp_path / "second" / "cola.json").config["init"] is None
+    # the MNLI encoder is kept and the whole head is fresh
+    import torch
+    from benchmarks.glue import _classifier
+    from transformers import AutoModelForSequenceClassification
+
+    mnli_model = AutoModelForSequenceClassification.from_pretrained(best)
+    rte_model = _classifier(Path(best), "rte", replace_head=True)
+    assert torch.equal(
+        rte_model.roberta.embeddings.word_embeddings.weight,
+        mnli_model.roberta.embeddings.word_embeddings.weight,
+    )
+    assert not torch.equal(rte_model.classifier.dense.weight, mnli_model.classifier.dense.weight)
+    assert rte_model.classifier.out_proj.out_features == 2
 
 
 def test_hub_rows_convert_like_the_tsv_layout(sample_data):
@@ -313,5 +326,5 @@ def test_quick_glue_on_cuda(tiny_hf, sample_data, tmp_path):
 
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
-    (res,) = glue_mod.run_glue(tiny_hf, ["rte"], sample_data / "glue", tmp_path, quick_run=True)
+    (res,) = glue_mod.run_glue(tiny_hf, ["rte"], sample_data / "glue", tmp_path, quick=True)
     assert res.config["device"] == "auto" and len(res.per_seed) == 1

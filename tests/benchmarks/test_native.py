@@ -116,3 +116,22 @@ def test_quick_glue_on_a_trainer_checkpoint(native_run, sample_data, tmp_path):
         == 0
     )
     assert sorted((tmp_path / steps[-1].name / "cells").rglob("*.json")) == cells
+
+
+def test_every_task_model_starts_from_the_pretrained_encoder(tiny_hf):
+    """GLUE, SQuAD and RACE models must load the checkpoint's encoder, not a silent random init."""
+    import torch
+    from benchmarks.glue import _classifier
+    from benchmarks.squad import SpanModel
+    from transformers import AutoModelForMultipleChoice, RobertaForMaskedLM
+
+    ref = dict(RobertaForMaskedLM.from_pretrained(tiny_hf).roberta.named_parameters())
+    models = [
+        _classifier(tiny_hf, "stsb", replace_head=False),
+        SpanModel(tiny_hf, answerability=True),
+        AutoModelForMultipleChoice.from_pretrained(tiny_hf),
+    ]
+    for model in models:
+        params = dict(model.roberta.named_parameters())
+        assert set(ref) <= set(params)
+        assert all(torch.equal(ref[k], params[k]) for k in ref)

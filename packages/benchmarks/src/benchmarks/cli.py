@@ -105,7 +105,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> None:
             args.tasks,
             args.data,
             args.out,
-            quick_run=args.quick,
+            quick=args.quick,
             recipe=_recipe(args, glue_recipe(), overrides),
             init_from=args.init_from,
             save_models=args.save_models,
@@ -120,7 +120,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> None:
             args.train,
             args.dev,
             args.out,
-            quick_run=args.quick,
+            quick=args.quick,
             recipe=_recipe(args, squad_recipe(), overrides),
         )
     elif args.command == "race":
@@ -131,7 +131,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> None:
             args.checkpoint,
             args.data,
             args.out,
-            quick_run=args.quick,
+            quick=args.quick,
             recipe=_recipe(args, race_recipe(), overrides),
         )
 

@@ -19,7 +19,8 @@ from benchmarks.checkpoint import fit_recipe, resolve_checkpoint
 from benchmarks.errors import BenchError
 from benchmarks.glue_data import TASKS, Example, GlueData, MissingData, load_glue
 from benchmarks.metrics import HEADLINE, glue_metrics
-from benchmarks.recipe import Recipe, cell_name, glue_recipe, quick
+from benchmarks.recipe import Recipe, glue_recipe
+from benchmarks.recipe import quick as quick_variant
 from benchmarks.results import BenchResult, read_result
 
 INIT_FROM_MNLI = ("rte", "stsb", "mrpc")  # the tasks the paper starts from the MNLI model
@@ -60,73 +61,26 @@ def resolve_init_from(init_from: str | Path | None) -> Path | None:
     raise BenchError(f"--init-from {p}: neither an HF model folder nor a bench output folder with mnli.json")
 
 
-def _run_cell(
-    hf_dir: Path,
-    spec_task: str,
-    train_feats,
-    dev_feats,
-    recipe: Recipe,
-    b: int,
-    lr: float,
-    seed: int,
-    pad_id: int,
-    save_to: Path | None,
-    tok: Any,
-    ignore_head: bool,
-) -> dict[str, Any]:
-    """Finetune one (batch size, lr, seed) cell and return its record (all epochs, best epoch, score)."""
+def _classifier(start: Path, task: str, replace_head: bool) -> Any:
+    """A sequence classifier (regression head for STS-B) on the encoder in ``start``; fresh head if asked."""
     import torch
     from transformers import AutoModelForSequenceClassification
 
-    from benchmarks.finetune import TrainSettings, best_epoch, pick_device, train
-
-    spec, headline = TASKS[spec_task], HEADLINE[spec_task]
-    torch.manual_seed(seed)  # the classification head's initialisation depends on the seed
+    n = TASKS[task].num_labels
     model = AutoModelForSequenceClassification.from_pretrained(
-        hf_dir,
-        num_labels=spec.num_labels,
-        ignore_mismatched_sizes=ignore_head,
-        problem_type="regression" if spec.num_labels == 1 else "single_label_classification",
+        start,
+        num_labels=n,
+        ignore_mismatched_sizes=replace_head,
+        problem_type="regression" if n == 1 else "single_label_classification",
     )
-    settings = TrainSettings(
-        lr=lr,
-        batch_size=b,
-        epochs=recipe.epochs,
-        seed=seed,
-        warmup_ratio=recipe.warmup_ratio,
-        weight_decay=recipe.weight_decay,
-        adam_betas=recipe.adam_betas,
-        adam_eps=recipe.adam_eps,
-        device=pick_device(recipe.device),
-    )
-    evaluate = _evaluator(spec_task, dev_feats, recipe.eval_batch_size, pad_id, settings.device)
-
-    def save(m) -> None:
-        m.save_pretrained(save_to)
-        tok.save_pretrained(save_to)
-
-    history = train(
-        model,
-        train_feats,
-        evaluate,
-        settings=settings,
-        headline=headline,
-        pad_id=pad_id,
-        desc=f"{spec_task} {cell_name(b, lr, seed)}",
-        on_best=save if save_to else None,
-    )
-    best = best_epoch(history, headline)
-    return {
-        "task": spec_task,
-        "batch_size": b,
-        "lr": lr,
-        "seed": seed,
-        "history": history,
-        "best_epoch": int(best["epoch"]),
-        "metrics": {k: v for k, v in best.items() if k != "epoch"},
-        "score": best[headline],
-        "model": str(save_to) if save_to else None,
-    }
+    if (
+        replace_head
+    ):  # a new task's head starts fresh, as fairseq resets it (not only its mismatched out_proj)
+        for layer in model.classifier.modules():
+            if isinstance(layer, torch.nn.Linear):
+                torch.nn.init.normal_(layer.weight, std=model.config.initializer_range)
+                torch.nn.init.zeros_(layer.bias)
+    return model
 
 
 def _evaluator(task: str, dev_feats: dict[str, list], bs: int, pad_id: int, device: str) -> Callable:
@@ -161,6 +115,8 @@ def run_task(
     """Run (or resume) every cell of ``recipe`` for ``task`` and write ``out/{task}.json``."""
     from transformers import AutoTokenizer
 
+    from benchmarks.finetune import cell_runner, pick_device
+
     recipe = fit_recipe(recipe, hf_dir)
     tok = AutoTokenizer.from_pretrained(hf_dir)
     regression = TASKS[task].num_labels == 1
@@ -171,28 +127,22 @@ def run_task(
         for k, v in data.dev.items()
     }
     start = init_dir if (init_dir is not None and task in INIT_FROM_MNLI) else hf_dir
-    # the checkpoint as the user named it (a native one is exported to a new temp folder on every run)
+    # name the checkpoint as the user did (a native one is exported to a new temp folder on every run)
     init = str(start) if start != hf_dir else None
+    device = pick_device(recipe.device)
+    run_cell = cell_runner(
+        lambda: _classifier(start, task, replace_head=init is not None),
+        train_feats,
+        _evaluator(task, dev_feats, recipe.eval_batch_size, tok.pad_token_id, device),
+        recipe,
+        select=HEADLINE[task],
+        device=device,
+        pad_id=tok.pad_token_id,
+        desc=task,
+        save_root=out / "models" / task if save_models else None,
+        tokenizer=tok,
+    )
     settings = {"checkpoint": checkpoint, "init": init, "data": data.source, "n_train": len(train_ex)}
-    models = out / "models" / task
-
-    def run_cell(b: int, lr: float, seed: int) -> dict[str, Any]:
-        save_to = models / cell_name(b, lr, seed) if save_models else None
-        return _run_cell(
-            start,
-            task,
-            train_feats,
-            dev_feats,
-            recipe,
-            b,
-            lr,
-            seed,
-            tok.pad_token_id,
-            save_to,
-            tok,
-            ignore_head=start != hf_dir,
-        )
-
     cells = run_sweep(out, task, recipe, settings, run_cell)
     return write_sweep_result(
         out,
@@ -201,7 +151,7 @@ def run_task(
         cells,
         recipe,
         checkpoint,
-        init=str(start) if start != hf_dir else None,
+        init=init,
         data=data.source,
         n_train=len(train_ex),
     )
@@ -213,7 +163,7 @@ def run_glue(
     data_dir: str | Path,
     out: str | Path,
     *,
-    quick_run: bool = False,
+    quick: bool = False,
     recipe: Recipe | None = None,
     init_from: str | Path | None = None,
     save_models: bool = False,
@@ -228,7 +178,7 @@ def run_glue(
     skip_missing = isinstance(tasks, str) and tasks.strip() == "all"
     names = parse_tasks(tasks) if isinstance(tasks, str) else parse_tasks(",".join(tasks))
     recipe = recipe or glue_recipe()
-    recipe = quick(recipe) if quick_run else recipe
+    recipe = quick_variant(recipe) if quick else recipe
     init_dir = resolve_init_from(init_from)
     out = Path(out)
     results = []

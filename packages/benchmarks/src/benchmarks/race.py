@@ -6,7 +6,7 @@ fits 512 tokens; a linear layer over each candidate's ``<s>`` vector scores it a
 the answer. The best epoch is chosen on dev accuracy; accuracy on test is reported for middle, high and all.
 Data: RACE's released layout (``{train,dev,test}/{middle,high}/*.txt``, one JSON per passage) or the Hub.
 
-Usage: ``run_race("ckpt/", "RACE/", "out/", quick_run=True)`` -> ``BenchResult(task="race", metric="acc")``
+Usage: ``run_race("ckpt/", "RACE/", "out/", quick=True)`` -> ``BenchResult(task="race", metric="acc")``
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from benchmarks.cells import run_sweep, write_sweep_result
 from benchmarks.checkpoint import fit_recipe, resolve_checkpoint
 from benchmarks.errors import BenchError
 from benchmarks.glue_data import MissingData
-from benchmarks.recipe import ChoiceRecipe, quick, race_recipe
+from benchmarks.recipe import ChoiceRecipe, race_recipe
+from benchmarks.recipe import quick as quick_variant
 from benchmarks.results import BenchResult
 
 LEVELS = ("middle", "high")
@@ -147,18 +148,17 @@ def run_race(
     data: str | Path,
     out: str | Path,
     *,
-    quick_run: bool = False,
+    quick: bool = False,
     recipe: ChoiceRecipe | None = None,
 ) -> BenchResult:
     """Finetune ``checkpoint`` on RACE and write ``out/race.json`` (test accuracy at the best dev epoch)."""
     recipe = recipe or race_recipe()
-    recipe = quick(recipe) if quick_run else recipe
+    recipe = quick_variant(recipe) if quick else recipe
     sets = load_race(data)  # before the heavy imports: a data mistake is reported at once
 
-    import torch
     from transformers import AutoModelForMultipleChoice, AutoTokenizer
 
-    from benchmarks.finetune import TrainSettings, best_epoch, pick_device, train
+    from benchmarks.finetune import cell_runner, pick_device
 
     train_ex = _subsample(sets["train"], recipe.max_train_examples)
     with resolve_checkpoint(checkpoint) as hf_dir:
@@ -173,37 +173,16 @@ def run_race(
         device = pick_device(recipe.device)
         evaluate = _evaluator(evals, recipe.eval_batch_size, tok.pad_token_id, device)
 
-        def run_cell(b: int, lr: float, seed: int) -> dict[str, Any]:
-            torch.manual_seed(seed)
-            model = AutoModelForMultipleChoice.from_pretrained(hf_dir)
-            s = TrainSettings(
-                lr=lr,
-                batch_size=b,
-                epochs=recipe.epochs,
-                seed=seed,
-                device=device,
-                warmup_ratio=recipe.warmup_ratio,
-                weight_decay=recipe.weight_decay,
-                adam_betas=recipe.adam_betas,
-                adam_eps=recipe.adam_eps,
-            )
-            history = train(
-                model,
-                feats,
-                evaluate,
-                settings=s,
-                headline="dev_acc",
-                pad_id=tok.pad_token_id,
-                desc=f"race bs{b} lr{lr:g} seed{seed}",
-            )
-            best = best_epoch(history, "dev_acc")
-            return {
-                "history": history,
-                "best_epoch": int(best["epoch"]),
-                "score": best["dev_acc"],
-                "metrics": {k: v for k, v in best.items() if k != "epoch"},
-            }
-
+        run_cell = cell_runner(
+            lambda: AutoModelForMultipleChoice.from_pretrained(hf_dir),
+            feats,
+            evaluate,
+            recipe,
+            select="dev_acc",
+            device=device,
+            pad_id=tok.pad_token_id,
+            desc="race",
+        )
         settings = {"checkpoint": str(checkpoint), "data": str(data), "n_train": len(train_ex)}
         cells = run_sweep(Path(out), "race", recipe, settings, run_cell)
     result = write_sweep_result(

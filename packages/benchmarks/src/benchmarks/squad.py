@@ -5,7 +5,7 @@ The model is the pretrained encoder with a linear start/end layer over every tok
 a span is predicted only when it says answerable. Each epoch is scored on dev with the official EM/F1 and the
 best epoch is kept; seeds are summarised by their median as for GLUE.
 
-Usage: ``run_squad("ckpt/", "2.0", "train-v2.0.json", "dev-v2.0.json", "out/", quick_run=True)``
+Usage: ``run_squad("ckpt/", "2.0", "train-v2.0.json", "dev-v2.0.json", "out/", quick=True)``
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import dataclasses
 import random
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import torch
 from torch import nn
@@ -22,7 +21,8 @@ from torch import nn
 from benchmarks.cells import run_sweep, write_sweep_result
 from benchmarks.checkpoint import fit_recipe, resolve_checkpoint
 from benchmarks.errors import BenchError
-from benchmarks.recipe import SpanRecipe, quick, squad_recipe
+from benchmarks.recipe import SpanRecipe, squad_recipe
+from benchmarks.recipe import quick as quick_variant
 from benchmarks.results import BenchResult
 from benchmarks.squad_data import QAExample, build_features, decode_predictions, examples_of, read_squad_json
 from benchmarks.squad_eval import squad_v1_scores, squad_v2_scores
@@ -134,19 +134,19 @@ def run_squad(
     dev_file: str | Path,
     out: str | Path,
     *,
-    quick_run: bool = False,
+    quick: bool = False,
     recipe: SpanRecipe | None = None,
 ) -> BenchResult:
     """Finetune ``checkpoint`` on SQuAD ``version`` and write ``out/squad{version}.json`` (headline F1)."""
     from transformers import AutoTokenizer
 
-    from benchmarks.finetune import TrainSettings, best_epoch, pick_device, train
+    from benchmarks.finetune import cell_runner, pick_device
 
     if version not in ("1.1", "2.0"):
         raise BenchError(f"--version must be 1.1 or 2.0, got {version!r}")
     recipe = recipe or squad_recipe()
-    if quick_run:
-        recipe = dataclasses.replace(quick(recipe, train=24, dev=24), doc_stride=32, max_query_len=32)
+    if quick:
+        recipe = dataclasses.replace(quick_variant(recipe, train=24, dev=24), doc_stride=32, max_query_len=32)
     if recipe.doc_stride >= recipe.max_seq_len - recipe.max_query_len - 4:
         raise BenchError(
             f"doc_stride {recipe.doc_stride} leaves no room in {recipe.max_seq_len}-token windows"
@@ -171,37 +171,16 @@ def run_squad(
         device = pick_device(recipe.device)
         evaluate = _evaluator(version, dev_data, dev_ex, dev_feats, metas, recipe, tok.pad_token_id, device)
 
-        def run_cell(b: int, lr: float, seed: int) -> dict[str, Any]:
-            torch.manual_seed(seed)
-            model = SpanModel(hf_dir, answerability=v2)
-            s = TrainSettings(
-                lr=lr,
-                batch_size=b,
-                epochs=recipe.epochs,
-                seed=seed,
-                device=device,
-                warmup_ratio=recipe.warmup_ratio,
-                weight_decay=recipe.weight_decay,
-                adam_betas=recipe.adam_betas,
-                adam_eps=recipe.adam_eps,
-            )
-            history = train(
-                model,
-                feats,
-                evaluate,
-                settings=s,
-                headline="f1",
-                pad_id=tok.pad_token_id,
-                desc=f"{task} bs{b} lr{lr:g} seed{seed}",
-            )
-            best = best_epoch(history, "f1")
-            return {
-                "history": history,
-                "best_epoch": int(best["epoch"]),
-                "score": best["f1"],
-                "metrics": {k: v for k, v in best.items() if k != "epoch"},
-            }
-
+        run_cell = cell_runner(
+            lambda: SpanModel(hf_dir, answerability=v2),
+            feats,
+            evaluate,
+            recipe,
+            select="f1",
+            device=device,
+            pad_id=tok.pad_token_id,
+            desc=task,
+        )
         settings = {
             "checkpoint": str(checkpoint),
             "train": str(train_file),
