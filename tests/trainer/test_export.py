@@ -79,3 +79,35 @@ def test_mlm_loss_equals_full_head_reference() -> None:
         logits = model(ids)
         ref = torch.nn.functional.cross_entropy(logits.view(-1, 300), labels.view(-1), reduction="sum")
     assert torch.allclose(fast, ref, rtol=1e-5)
+
+
+def test_import_a_transformers_saved_model(tmp_path: Path) -> None:
+    """A folder written by transformers itself (random weights, two token types) imports with equal logits:
+    the type-0 embedding is folded into the positions."""
+    from transformers import RobertaConfig, RobertaForMaskedLM
+
+    torch.manual_seed(3)
+    hf_cfg = RobertaConfig(
+        vocab_size=300,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=40,
+        type_vocab_size=2,
+        layer_norm_eps=1e-5,
+    )
+    hf = RobertaForMaskedLM(hf_cfg).eval()
+    with torch.no_grad():
+        hf.roberta.embeddings.token_type_embeddings.weight.normal_()
+        hf.lm_head.bias.normal_()
+    hf.save_pretrained(tmp_path / "hf")
+    cfg, state = import_hf(tmp_path / "hf")
+    ours = Roberta(cfg).eval()
+    ours.load_state_dict(state)
+    ids = ids_batch()
+    with torch.no_grad():
+        theirs = hf(input_ids=ids, attention_mask=ids.ne(1).long()).logits
+        mine = ours(ids, attn_mask=ids.ne(1)[:, None, None, :])
+    keep = ids.ne(1)
+    assert (mine[keep] - theirs[keep]).abs().max() < 1e-5

@@ -193,6 +193,30 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def plot_bench(res: dict[str, Any], out: Path) -> Path:
+    """Bar chart of tokens per CPU second and per wall second: trainer, HF loop, data pipeline (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n in ("trainer", "hf", "data") if f"{n}_tokens_per_s" in res]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key in zip(axes, ("tokens_per_s", "tokens_per_cpu_s"), strict=True):
+        values = [res[f"{n}_{key}"] for n in names]
+        ax.bar(names, values, color=["tab:blue", "tab:orange", "tab:green"][: len(names)])
+        ax.set_yscale("log")
+        ax.set_title(key.replace("_", " "))
+        for i, v in enumerate(values):
+            ax.text(i, v, f"{v:,.0f}", ha="center", va="bottom")
+    ratio = f", trainer/HF {res['trainer_over_hf_tokens_per_cpu_s']:.2f}x" if "hf_tokens_per_s" in res else ""
+    fig.suptitle(f"trainer bench: preset {res['preset']} on {res['device']}{ratio}")
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="trainer bench", description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True)
@@ -204,7 +228,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--threads", type=int, default=0, help="torch threads for both loops (0 = default)")
     p.add_argument("--no-hf", action="store_true", help="skip the transformers loop (e.g. base on GPU)")
-    p.add_argument("--out", type=Path, help="also write the results as JSON here")
+    p.add_argument("--out", type=Path, help="also write the results as JSON here (and a bar chart .png)")
     args, rest = p.parse_known_args(argv)
     bad = [a for a in rest if not a.startswith("--") or "=" not in a]
     if bad:
@@ -237,4 +261,5 @@ def main(argv: list[str]) -> int:
         from corpus.fileio import write_json_atomic
 
         write_json_atomic(args.out, res)
+        print(plot_bench(res, args.out.with_suffix(".png")))
     return 0

@@ -30,10 +30,10 @@ from trainer.checkpoint import (
 )
 from trainer.components import amp_dtype, autocast, evaluate, make_masker, open_data, resolve_model, to_device
 from trainer.config import Config, save_config
-from trainer.data import BlockDataset, Sampler, derive_batch
+from trainer.data import BlockDataset, Sampler, Specials, derive_batch
 from trainer.distributed import DistContext, all_reduce_sum, barrier, gather_objects, setup, teardown
 from trainer.errors import TrainerError
-from trainer.masking import IGNORE, mask_seed
+from trainer.masking import IGNORE, Masker, mask_seed
 from trainer.metrics import MetricsLog, mfu, peak_flops, perplexity
 from trainer.model import Roberta, flops_per_token
 from trainer.optim import build_optimizer
@@ -51,11 +51,25 @@ class TrainResult:
     checkpoint: Path | None = None
 
 
-class Step:
-    """Everything the loop needs per step; built once by ``_build``."""
+@dataclass
+class RunState:
+    """Everything a run carries from step to step; built once by ``_build``, restored by ``_restore``."""
 
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
+    cfg: Config
+    run_dir: Path
+    train_ds: BlockDataset
+    valid_ds: BlockDataset | None
+    sp: Specials
+    model: Roberta
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LambdaLR
+    scaler: torch.amp.GradScaler
+    dtype: torch.dtype | None
+    micro: int
+    accum: int
+    masker: Masker
+    step: int = 0
+    tokens_seen: int = 0
 
 
 def train(cfg: Config) -> TrainResult:
@@ -67,7 +81,7 @@ def train(cfg: Config) -> TrainResult:
         teardown(ctx)
 
 
-def _build(cfg: Config, ctx: DistContext) -> Step:
+def _build(cfg: Config, ctx: DistContext) -> RunState:
     if not cfg.run.out:
         raise TrainerError("no run folder given (--out RUNDIR)")
     if cfg.run.threads > 0:
@@ -91,7 +105,7 @@ def _build(cfg: Config, ctx: DistContext) -> Step:
     opt, sched = build_optimizer(model, cfg.optim, fused=ctx.device.type == "cuda")
     dtype = amp_dtype(cfg.run.precision, ctx.device)
     scaler = torch.amp.GradScaler(ctx.device.type, enabled=dtype is torch.float16)
-    return Step(
+    return RunState(
         cfg=cfg,
         run_dir=run_dir,
         train_ds=train_ds,
@@ -105,12 +119,10 @@ def _build(cfg: Config, ctx: DistContext) -> Step:
         micro=micro,
         accum=accum,
         masker=make_masker(cfg, mcfg, sp),
-        step=0,
-        tokens_seen=0,
     )
 
 
-def _data_key(s: Step) -> dict[str, Any]:
+def _data_key(s: RunState) -> dict[str, Any]:
     """What fixes the data position: the same step means the same blocks only if these are unchanged."""
     return {
         "seed": s.cfg.run.seed,
@@ -122,7 +134,7 @@ def _data_key(s: Step) -> dict[str, Any]:
     }
 
 
-def _restore(s: Step, ctx: DistContext) -> None:
+def _restore(s: RunState, ctx: DistContext) -> None:
     found = list_checkpoints(s.run_dir) if s.cfg.run.resume else []
     if not found:
         return
@@ -149,7 +161,7 @@ def _restore(s: Step, ctx: DistContext) -> None:
     s.step, s.tokens_seen = ckpt.step, int(ckpt.state["data"]["tokens_seen"])
 
 
-def _save(s: Step, ctx: DistContext, valid_loss: float | None) -> Path | None:
+def _save(s: RunState, ctx: DistContext, valid_loss: float | None) -> Path | None:
     rngs = gather_objects(rng_state(), ctx)
     path = None
     if ctx.is_main:
@@ -222,7 +234,7 @@ class Prefetcher:
 
 
 def _step(
-    s: Step, model: torch.nn.Module, fwd: Any, host: list[tuple[np.ndarray, np.ndarray]], ctx: DistContext
+    s: RunState, model: torch.nn.Module, fwd: Any, host: list[tuple[np.ndarray, np.ndarray]], ctx: DistContext
 ) -> dict:
     """One optimizer step over ``accum`` micro-batches; returns loss sum, masked count, tokens, norm, lr."""
     cfg, pad = s.cfg, s.sp.pad
@@ -278,7 +290,7 @@ def _step(
     }
 
 
-def _wrap(s: Step, ctx: DistContext) -> tuple[torch.nn.Module, Any]:
+def _wrap(s: RunState, ctx: DistContext) -> tuple[torch.nn.Module, Any]:
     """(DDP-wrapped model or the model itself, the callable used for forward: compiled when asked)."""
     model = s.model
     if ctx.world > 1:
