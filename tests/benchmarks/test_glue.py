@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from benchmarks import glue as glue_mod
 from benchmarks.cli import main
-from benchmarks.glue_data import TASKS, load_glue
+from benchmarks.glue_data import TASKS, load_glue, read_tsv
 from benchmarks.results import read_result
 
 WITH_DATA = ["cola", "sst2", "mrpc", "stsb", "rte", "wnli"]  # QQP, MNLI and QNLI train are not in sample data
@@ -23,7 +24,10 @@ def test_local_glue_layout_is_read_with_hub_label_ids(sample_data):
     stsb = load_glue("stsb", root)
     assert len(stsb.dev["dev"]) == 1500 and stsb.dev["dev"][0].label == 5.0
     mrpc = load_glue("mrpc", root)  # starts with a BOM, label in column "Quality"
-    assert len(mrpc.train) == 3667 and len(mrpc.dev["dev"]) == 408
+    assert len(mrpc.train) == 3668 and len(mrpc.dev["dev"]) == 408  # canonical, rebuilt from the MSR file
+    shipped = read_tsv(TASKS["mrpc"], root / "MRPC" / "train.tsv")  # 3,667 rows: one pair lost upstream
+    (extra,) = set(mrpc.train) - set(shipped)
+    assert extra.text_a.startswith("Officials at Brandeis said") and set(shipped) < set(mrpc.train)
 
 
 def test_quick_glue_all_tasks_with_data_and_resume(tiny_hf, sample_data, tmp_path, capsys, monkeypatch):
@@ -54,7 +58,7 @@ def test_quick_glue_all_tasks_with_data_and_resume(tiny_hf, sample_data, tmp_pat
         }.get(task, {"acc"})
         assert -1.0 <= r.median <= 1.0 and r.config["epochs"] == 2 and r.config["chosen"]["batch_size"] == 16
     # A second run finds every cell finished and trains nothing.
-    monkeypatch.setattr(glue_mod, "_run_cell", lambda *a, **k: pytest.fail("finished cell re-run"))
+    monkeypatch.setattr(glue_mod, "_classifier", lambda *a, **k: pytest.fail("finished cell re-run"))
     before = {t: (out / f"{t}.json").read_text() for t in WITH_DATA}
     assert main(argv) == 0
     assert before == {t: (out / f"{t}.json").read_text() for t in WITH_DATA}
@@ -180,3 +184,147 @@ def test_unknown_task_and_recipe_key(tiny_hf, tmp_path, capsys):
 
 def test_every_task_has_a_layout():
     assert set(TASKS) == set(WITH_DATA) | {"qqp", "mnli", "qnli"}
+
+
+MNLI_HEAD = [
+    "index",
+    "promptID",
+    "pairID",
+    "genre",
+    "sentence1_binary_parse",
+    "sentence2_binary_parse",
+    "sentence1_parse",
+    "sentence2_parse",
+    "sentence1",
+    "sentence2",
+]
+NLI = ["entailment", "neutral", "contradiction"]
+
+
+def _write_tsv(path, header, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join("\t".join(map(str, r)) for r in [header, *rows]) + "\n", encoding="utf-8")
+
+
+def _mnli_qqp_fixture(root):
+    """MNLI and QQP files in GLUE's layout (train/dev_matched/dev_mismatched; QQP's six columns)."""
+
+    def pair(i):
+        parses = ["(x)", "(y)", "(X x)", "(Y y)"]
+        return [i, i, f"{i}e", "fiction", *parses, f"A man sits {i}.", f"He {i}."]
+
+    _write_tsv(
+        root / "MNLI" / "train.tsv",
+        [*MNLI_HEAD, "label1", "gold_label"],
+        [[*pair(i), NLI[i % 3], NLI[i % 3]] for i in range(24)],
+    )
+    for name in ("dev_matched.tsv", "dev_mismatched.tsv"):
+        _write_tsv(
+            root / "MNLI" / name,
+            [*MNLI_HEAD, *[f"label{k}" for k in range(1, 6)], "gold_label"],
+            [[*pair(i), *[NLI[i % 3]] * 5, NLI[i % 3]] for i in range(12)],
+        )
+    qqp = [
+        [i, 2 * i, 2 * i + 1, f"How do I cook {i}?", f"What is a way to cook {i}?", i % 2] for i in range(24)
+    ]
+    for name in ("train.tsv", "dev.tsv"):
+        _write_tsv(root / "QQP" / name, ["id", "qid1", "qid2", "question1", "question2", "is_duplicate"], qqp)
+
+
+def test_mnli_qqp_layout_and_init_from_mnli(tiny_hf, sample_data, tmp_path):
+    root = tmp_path / "glue"
+    _mnli_qqp_fixture(root)
+    (root / "RTE").symlink_to(sample_data / "glue" / "RTE")
+    (root / "CoLA").symlink_to(sample_data / "glue" / "CoLA")
+    mnli = load_glue("mnli", root)
+    assert set(mnli.dev) == {"m", "mm"} and [e.label for e in mnli.train[:3]] == [0.0, 1.0, 2.0]
+    out = tmp_path / "first"
+    assert (
+        main(
+            [
+                "glue",
+                "--checkpoint",
+                str(tiny_hf),
+                "--tasks",
+                "mnli,qqp",
+                "--data",
+                str(root),
+                "--out",
+                str(out),
+                "--quick",
+                "--save-models",
+            ]
+        )
+        == 0
+    )
+    m = read_result(out / "mnli.json")
+    assert set(m.metrics[0]) == {"acc_m", "acc_mm"} and m.metric == "acc_m"
+    assert set(read_result(out / "qqp.json").metrics[0]) == {"acc", "f1"}
+    best = m.config["best_model"]
+    assert (Path(best) / "config.json").is_file()
+    # RTE starts from the MNLI model (its 3-way head replaced by a fresh 2-way one); CoLA does not.
+    assert (
+        main(
+            [
+                "glue",
+                "--checkpoint",
+                str(tiny_hf),
+                "--tasks",
+                "rte,cola",
+                "--data",
+                str(root),
+                "--out",
+                str(tmp_path / "second"),
+                "--quick",
+                "--init-from",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert read_result(tmp_path / "second" / "rte.json").config["init"] == best
+    assert read_result(tmp_path / "second" / "cola.json").config["init"] is None
+    # the MNLI encoder is kept and the whole head is fresh
+    import torch
+    from benchmarks.glue import _classifier
+    from transformers import AutoModelForSequenceClassification
+
+    mnli_model = AutoModelForSequenceClassification.from_pretrained(best)
+    rte_model = _classifier(Path(best), "rte", replace_head=True)
+    assert torch.equal(
+        rte_model.roberta.embeddings.word_embeddings.weight,
+        mnli_model.roberta.embeddings.word_embeddings.weight,
+    )
+    assert not torch.equal(rte_model.classifier.dense.weight, mnli_model.classifier.dense.weight)
+    assert rte_model.classifier.out_proj.out_features == 2
+
+
+def test_hub_rows_convert_like_the_tsv_layout(sample_data):
+    """nyu-mll/glue columns and integer labels give the same examples as the local TSVs."""
+    import datasets
+    from benchmarks.glue_data import glue_from_hub
+
+    local = load_glue("rte", sample_data / "glue")
+    rows = lambda exs: datasets.Dataset.from_dict(  # noqa: E731
+        {
+            "sentence1": [e.text_a for e in exs],
+            "sentence2": [e.text_b for e in exs],
+            "label": [int(e.label) for e in exs],
+            "idx": list(range(len(exs))),
+        }
+    )
+    hub = glue_from_hub(
+        "rte",
+        datasets.DatasetDict({"train": rows(local.train[:20]), "validation": rows(local.dev["dev"][:10])}),
+    )
+    assert hub.train == local.train[:20] and hub.dev == {"dev": local.dev["dev"][:10]}
+
+
+@pytest.mark.gpu
+def test_quick_glue_on_cuda(tiny_hf, sample_data, tmp_path):
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    (res,) = glue_mod.run_glue(tiny_hf, ["rte"], sample_data / "glue", tmp_path, quick=True)
+    assert res.config["device"] == "auto" and len(res.per_seed) == 1

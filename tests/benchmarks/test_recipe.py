@@ -61,3 +61,14 @@ def test_select_best_tie_goes_to_first_in_sweep_order_and_names_are_stable():
     assert cell_name(16, 2e-5, 3) == "bs16_lr2e-05_seed3"
     with pytest.raises(BenchError):
         select_best([])
+
+
+def test_seeds_flag_sets_seeds_one_to_n():
+    import argparse
+
+    from benchmarks.cli import _recipe
+
+    r = _recipe(argparse.Namespace(seeds=3), glue_recipe(), ["--recipe.epochs=4"])
+    assert r.seeds == (1, 2, 3) and r.epochs == 4
+    with pytest.raises(BenchError, match="--seeds"):
+        _recipe(argparse.Namespace(seeds=0), glue_recipe(), [])

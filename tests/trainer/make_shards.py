@@ -16,7 +16,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-
 from tokenizer.shards import write_manifest, write_token_shard
 
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
@@ -27,8 +26,11 @@ def read_docs(root: Path, corpus: str = "reuters", limit: int = 3000) -> list[st
     """Non-empty text files of one english_text zip, in name order (one file = one document)."""
     docs = []
     with zipfile.ZipFile(root / "english_text" / f"{corpus}.zip") as z:
-        names = sorted(n for n in z.namelist() if not n.endswith("/") and "/training/" in n or
-                       (corpus != "reuters" and n.endswith(".txt")))
+        names = sorted(
+            n
+            for n in z.namelist()
+            if not n.endswith("/") and "/training/" in n or (corpus != "reuters" and n.endswith(".txt"))
+        )
         for name in names:
             text = z.read(name).decode("utf-8", errors="replace").strip()
             if text:
@@ -49,14 +51,17 @@ def sentences(doc: str) -> list[str]:
 
 def build_tokenizer(out: Path, docs: list[str], vocab: int, gpt2_dir: Path | None):
     from tokenizers import ByteLevelBPETokenizer
-    from transformers import RobertaTokenizerFast
 
     out.mkdir(parents=True, exist_ok=True)
     if gpt2_dir is not None:
-        tok = RobertaTokenizerFast(vocab_file=str(gpt2_dir / "roberta-base-vocab.json"),
-                                   merges_file=str(gpt2_dir / "vocab.bpe"))
-        tok.save_pretrained(str(out))
-        return tok.backend_tokenizer
+        # the real GPT-2 merges + RoBERTa's vocab (specials 0-3, <mask> = 50264), through HF tokenizers
+        bpe = ByteLevelBPETokenizer.from_file(
+            str(gpt2_dir / "roberta-base-vocab.json"), str(gpt2_dir / "vocab.bpe")
+        )
+        bpe.add_special_tokens([*SPECIALS, "<mask>"])
+        bpe.save_model(str(out))
+        bpe.save(str(out / "tokenizer.json"))
+        return bpe
     bpe = ByteLevelBPETokenizer()
     bpe.train_from_iterator(docs, vocab_size=vocab - 1, min_frequency=2, special_tokens=SPECIALS)
     bpe.add_special_tokens(["<mask>"])  # RoBERTa keeps <mask> as the last id
@@ -75,8 +80,17 @@ def encode_docs(tok, docs: list[str]) -> list[list[np.ndarray]]:
     return [d for d in out if d]
 
 
-def make_shards(out: Path, root: Path, *, docs: int = 3000, vocab: int = 4096, gpt2: bool = False,
-                corpus: str = "reuters", valid_frac: float = 0.1, shard_docs: int = 1000) -> tuple[Path, Path]:
+def make_shards(
+    out: Path,
+    root: Path,
+    *,
+    docs: int = 3000,
+    vocab: int = 4096,
+    gpt2: bool = False,
+    corpus: str = "reuters",
+    valid_frac: float = 0.1,
+    shard_docs: int = 1000,
+) -> tuple[Path, Path]:
     """Write ``out/tokenizer`` and ``out/shards``; return (shards, tokenizer) folders."""
     texts = read_docs(root, corpus, docs)
     tok_dir, shard_dir = out / "tokenizer", out / "shards"
@@ -91,9 +105,11 @@ def make_shards(out: Path, root: Path, *, docs: int = 3000, vocab: int = 4096, g
     splits = {}
     for split, split_docs in parts.items():
         splits[split] = [
-            write_token_shard(shard_dir, f"{split}-{i // shard_docs:05d}", split_docs[i:i + shard_docs],
-                              vocab_size)
-            for i in range(0, len(split_docs), shard_docs)]
+            write_token_shard(
+                shard_dir, f"{split}-{i // shard_docs:05d}", split_docs[i : i + shard_docs], vocab_size
+            )
+            for i in range(0, len(split_docs), shard_docs)
+        ]
     write_manifest(shard_dir, vocab_size=vocab_size, splits=splits)
     return shard_dir, tok_dir
 

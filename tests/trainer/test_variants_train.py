@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from conftest import tiny_overrides
+from trainer import train
 from trainer.config import apply_overrides, preset
-from trainer.train import train
 
 
 def run(shards_tok: tuple[Path, Path], out: Path, **extra: object):

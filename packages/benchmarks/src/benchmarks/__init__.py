@@ -1,10 +1,23 @@
-"""benchmarks: finetune and score RoBERTa checkpoints on GLUE, SQuAD and RACE with the paper's recipe."""
+"""benchmarks: finetune and score RoBERTa checkpoints on GLUE, SQuAD and RACE with the paper's recipe.
+
+``run_squad`` and ``run_race`` are re-exported lazily so importing the package stays free of torch
+(``benchmarks.report.report`` builds the table and chart).
+
+Usage: ``from benchmarks import run_glue, run_squad, run_race``
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.errors import BenchError
 from benchmarks.glue import run_glue
 from benchmarks.metrics import glue_metrics
-from benchmarks.recipe import Recipe, glue_recipe, quick, select_best
+from benchmarks.recipe import Recipe, glue_recipe, quick, race_recipe, select_best, squad_recipe
 from benchmarks.results import BenchResult, ResultFormatError, read_result, write_result
+
+_LAZY = {"run_squad": "squad", "run_race": "race"}
 
 __all__ = [
     "BenchError",
@@ -14,8 +27,22 @@ __all__ = [
     "glue_metrics",
     "glue_recipe",
     "quick",
+    "race_recipe",
     "read_result",
     "run_glue",
+    "run_race",
+    "run_squad",
     "select_best",
+    "squad_recipe",
     "write_result",
 ]
+
+if TYPE_CHECKING:
+    from benchmarks.race import run_race
+    from benchmarks.squad import run_squad
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"benchmarks.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'benchmarks' has no attribute {name!r}")

@@ -121,3 +121,17 @@ def resolve_checkpoint(path: str | Path) -> Iterator[Path]:
         hf = _export_native(native, Path(tmp) / "hf")
         check_hf_dir(hf)
         yield hf
+
+
+def model_max_tokens(hf_dir: Path) -> int:
+    """Longest input the model's position table allows: RoBERTa positions start after ``pad_token_id``."""
+    cfg = json.loads((Path(hf_dir) / "config.json").read_text(encoding="utf-8"))
+    return int(cfg.get("max_position_embeddings", 514)) - int(cfg.get("pad_token_id", 1)) - 1
+
+
+def fit_recipe(recipe, hf_dir: Path):
+    """``recipe`` with ``max_seq_len`` capped to what the model accepts (a tiny model may have 64 positions)."""
+    import dataclasses
+
+    limit = model_max_tokens(hf_dir)
+    return recipe if recipe.max_seq_len <= limit else dataclasses.replace(recipe, max_seq_len=limit)

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--size", choices=["base", "large"], default="large", help="paper column to compare with"
     )
+    from benchmarks.paper_cli import add_paper_parser  # bench paper (issue 8): argparse only, light
+
+    add_paper_parser(sub)
     return parser
 
 
@@ -89,7 +92,11 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> None:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # the "newly initialized head" report is expected for every finetune
-    if args.command == "glue":
+    if args.command == "paper":
+        from benchmarks.paper_cli import run_paper_cli
+
+        run_paper_cli(args, overrides)
+    elif args.command == "glue":
         from benchmarks.glue import run_glue
         from benchmarks.recipe import glue_recipe
 
@@ -98,7 +105,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> None:
             args.tasks,
             args.data,
             args.out,
-            quick_run=args.quick,
+            quick=args.quick,
             recipe=_recipe(args, glue_recipe(), overrides),
             init_from=args.init_from,
             save_models=args.save_models,
@@ -113,7 +120,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> None:
             args.train,
             args.dev,
             args.out,
-            quick_run=args.quick,
+            quick=args.quick,
             recipe=_recipe(args, squad_recipe(), overrides),
         )
     elif args.command == "race":
@@ -124,7 +131,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> None:
             args.checkpoint,
             args.data,
             args.out,
-            quick_run=args.quick,
+            quick=args.quick,
             recipe=_recipe(args, race_recipe(), overrides),
         )
 

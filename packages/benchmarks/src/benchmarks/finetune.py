@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -138,3 +139,71 @@ def train(
 def best_epoch(history: Sequence[dict[str, float]], headline: str) -> dict[str, float]:
     """The first epoch with the highest headline metric (early stopping on dev)."""
     return max(history, key=lambda m: (m[headline], -m["epoch"]))
+
+
+def settings_for(recipe: Any, batch_size: int, lr: float, seed: int, device: str) -> TrainSettings:
+    """One sweep cell's optimisation settings from a recipe (``benchmarks.recipe.Recipe``)."""
+    return TrainSettings(
+        lr=lr,
+        batch_size=batch_size,
+        epochs=recipe.epochs,
+        seed=seed,
+        device=device,
+        warmup_ratio=recipe.warmup_ratio,
+        weight_decay=recipe.weight_decay,
+        adam_betas=recipe.adam_betas,
+        adam_eps=recipe.adam_eps,
+    )
+
+
+def cell_runner(
+    make_model: Callable[[], torch.nn.Module],
+    feats: Sequence[Feature],
+    evaluate: Callable[[torch.nn.Module], dict[str, float]],
+    recipe: Any,
+    *,
+    select: str,
+    device: str,
+    pad_id: int,
+    desc: str,
+    save_root: Path | None = None,
+    tokenizer: Any = None,
+) -> Callable[[int, float, int], dict[str, Any]]:
+    """A ``run_cell(batch_size, lr, seed)`` that finetunes a fresh model and returns the cell's record.
+
+    The record holds every epoch's metrics, the best epoch by ``select`` (a dev metric), its ``score`` and its
+    ``metrics``; with ``save_root`` the best epoch's model (and tokenizer) is saved under the cell's name.
+    """
+    from benchmarks.recipe import cell_name
+
+    def run_cell(batch_size: int, lr: float, seed: int) -> dict[str, Any]:
+        name = cell_name(batch_size, lr, seed)
+        torch.manual_seed(seed)  # the new head's initialisation depends on the seed
+        model = make_model()
+        save_to = save_root / name if save_root is not None else None
+
+        def save(m: torch.nn.Module) -> None:
+            m.save_pretrained(save_to)
+            if tokenizer is not None:
+                tokenizer.save_pretrained(save_to)
+
+        history = train(
+            model,
+            feats,
+            evaluate,
+            settings=settings_for(recipe, batch_size, lr, seed, device),
+            headline=select,
+            pad_id=pad_id,
+            desc=f"{desc} {name}",
+            on_best=save if save_to else None,
+        )
+        best = best_epoch(history, select)
+        return {
+            "history": history,
+            "best_epoch": int(best["epoch"]),
+            "score": best[select],
+            "metrics": {k: v for k, v in best.items() if k != "epoch"},
+            "model": str(save_to) if save_to else None,
+        }
+
+    return run_cell

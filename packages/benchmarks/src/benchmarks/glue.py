@@ -9,20 +9,19 @@ Usage: ``run_glue("ckpt/", ["rte"], "glue/", "out/", quick=True)`` -> ``[BenchRe
 
 from __future__ import annotations
 
-import dataclasses
 import random
-import statistics
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cells import CellStore, fingerprint
-from benchmarks.checkpoint import resolve_checkpoint
+from benchmarks.cells import run_sweep, write_sweep_result
+from benchmarks.checkpoint import fit_recipe, resolve_checkpoint
 from benchmarks.errors import BenchError
 from benchmarks.glue_data import TASKS, Example, GlueData, MissingData, load_glue
 from benchmarks.metrics import HEADLINE, glue_metrics
-from benchmarks.recipe import Recipe, cell_name, glue_recipe, quick, select_best, sweep_cells
-from benchmarks.results import BenchResult, read_result, write_result
+from benchmarks.recipe import Recipe, glue_recipe
+from benchmarks.recipe import quick as quick_variant
+from benchmarks.results import BenchResult, read_result
 
 INIT_FROM_MNLI = ("rte", "stsb", "mrpc")  # the tasks the paper starts from the MNLI model
 
@@ -62,73 +61,26 @@ def resolve_init_from(init_from: str | Path | None) -> Path | None:
     raise BenchError(f"--init-from {p}: neither an HF model folder nor a bench output folder with mnli.json")
 
 
-def _run_cell(
-    hf_dir: Path,
-    spec_task: str,
-    train_feats,
-    dev_feats,
-    recipe: Recipe,
-    b: int,
-    lr: float,
-    seed: int,
-    pad_id: int,
-    save_to: Path | None,
-    tok: Any,
-    ignore_head: bool,
-) -> dict[str, Any]:
-    """Finetune one (batch size, lr, seed) cell and return its record (all epochs, best epoch, score)."""
+def _classifier(start: Path, task: str, replace_head: bool) -> Any:
+    """A sequence classifier (regression head for STS-B) on the encoder in ``start``; fresh head if asked."""
     import torch
     from transformers import AutoModelForSequenceClassification
 
-    from benchmarks.finetune import TrainSettings, best_epoch, pick_device, train
-
-    spec, headline = TASKS[spec_task], HEADLINE[spec_task]
-    torch.manual_seed(seed)  # the classification head's initialisation depends on the seed
+    n = TASKS[task].num_labels
     model = AutoModelForSequenceClassification.from_pretrained(
-        hf_dir,
-        num_labels=spec.num_labels,
-        ignore_mismatched_sizes=ignore_head,
-        problem_type="regression" if spec.num_labels == 1 else "single_label_classification",
+        start,
+        num_labels=n,
+        ignore_mismatched_sizes=replace_head,
+        problem_type="regression" if n == 1 else "single_label_classification",
     )
-    settings = TrainSettings(
-        lr=lr,
-        batch_size=b,
-        epochs=recipe.epochs,
-        seed=seed,
-        warmup_ratio=recipe.warmup_ratio,
-        weight_decay=recipe.weight_decay,
-        adam_betas=recipe.adam_betas,
-        adam_eps=recipe.adam_eps,
-        device=pick_device(recipe.device),
-    )
-    evaluate = _evaluator(spec_task, dev_feats, recipe.eval_batch_size, pad_id, settings.device)
-
-    def save(m) -> None:
-        m.save_pretrained(save_to)
-        tok.save_pretrained(save_to)
-
-    history = train(
-        model,
-        train_feats,
-        evaluate,
-        settings=settings,
-        headline=headline,
-        pad_id=pad_id,
-        desc=f"{spec_task} {cell_name(b, lr, seed)}",
-        on_best=save if save_to else None,
-    )
-    best = best_epoch(history, headline)
-    return {
-        "task": spec_task,
-        "batch_size": b,
-        "lr": lr,
-        "seed": seed,
-        "history": history,
-        "best_epoch": int(best["epoch"]),
-        "metrics": {k: v for k, v in best.items() if k != "epoch"},
-        "score": best[headline],
-        "model": str(save_to) if save_to else None,
-    }
+    if (
+        replace_head
+    ):  # a new task's head starts fresh, as fairseq resets it (not only its mismatched out_proj)
+        for layer in model.classifier.modules():
+            if isinstance(layer, torch.nn.Linear):
+                torch.nn.init.normal_(layer.weight, std=model.config.initializer_range)
+                torch.nn.init.zeros_(layer.bias)
+    return model
 
 
 def _evaluator(task: str, dev_feats: dict[str, list], bs: int, pad_id: int, device: str) -> Callable:
@@ -161,9 +113,11 @@ def run_task(
     save_models: bool = False,
 ) -> BenchResult:
     """Run (or resume) every cell of ``recipe`` for ``task`` and write ``out/{task}.json``."""
-    from tqdm.auto import tqdm
     from transformers import AutoTokenizer
 
+    from benchmarks.finetune import cell_runner, pick_device
+
+    recipe = fit_recipe(recipe, hf_dir)
     tok = AutoTokenizer.from_pretrained(hf_dir)
     regression = TASKS[task].num_labels == 1
     train_ex = _subsample(data.train, recipe.max_train_examples)
@@ -173,79 +127,34 @@ def run_task(
         for k, v in data.dev.items()
     }
     start = init_dir if (init_dir is not None and task in INIT_FROM_MNLI) else hf_dir
-    settings = {
-        k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("batch_sizes", "lrs", "seeds")
-    }
-    fp = fingerprint(
-        {
-            "task": task,
-            "checkpoint": checkpoint,
-            "init": str(start),
-            "data": data.source,
-            "n_train": len(train_ex),
-            **settings,
-        }
+    # name the checkpoint as the user did (a native one is exported to a new temp folder on every run)
+    init = str(start) if start != hf_dir else None
+    device = pick_device(recipe.device)
+    run_cell = cell_runner(
+        lambda: _classifier(start, task, replace_head=init is not None),
+        train_feats,
+        _evaluator(task, dev_feats, recipe.eval_batch_size, tok.pad_token_id, device),
+        recipe,
+        select=HEADLINE[task],
+        device=device,
+        pad_id=tok.pad_token_id,
+        desc=task,
+        save_root=out / "models" / task if save_models else None,
+        tokenizer=tok,
     )
-    store = CellStore(out, task, fp)
-    cells = []
-    for b, lr, seed in tqdm(sweep_cells(recipe), desc=f"{task} sweep", unit="cell"):
-        name = cell_name(b, lr, seed)
-        record = store.get(name)
-        if record is None:
-            save_to = store.dir / "models" / name if save_models else None
-            record = _run_cell(
-                start,
-                task,
-                train_feats,
-                dev_feats,
-                recipe,
-                b,
-                lr,
-                seed,
-                tok.pad_token_id,
-                save_to,
-                tok,
-                ignore_head=start != hf_dir,
-            )
-            store.put(name, record)
-        cells.append(record)
-    return _write(
+    settings = {"checkpoint": checkpoint, "init": init, "data": data.source, "n_train": len(train_ex)}
+    cells = run_sweep(out, task, recipe, settings, run_cell)
+    return write_sweep_result(
+        out,
         task,
+        HEADLINE[task],
         cells,
         recipe,
         checkpoint,
-        out,
-        init=str(start) if start != hf_dir else None,
+        init=init,
         data=data.source,
         n_train=len(train_ex),
     )
-
-
-def _write(
-    task: str, cells: list[dict], recipe: Recipe, checkpoint: str, out: Path, **extra: Any
-) -> BenchResult:
-    (b, lr), chosen, medians = select_best(cells)
-    scores = [c["score"] for c in chosen]
-    median_cell = min(chosen, key=lambda c: (abs(c["score"] - statistics.median(scores)), c["seed"]))
-    config = {
-        **dataclasses.asdict(recipe),
-        "chosen": {"batch_size": b, "lr": lr},
-        "sweep_medians": medians,
-        "best_epochs": [c["best_epoch"] for c in chosen],
-        "best_model": median_cell.get("model"),
-        **extra,
-    }
-    result = BenchResult(
-        task=task,
-        metric=HEADLINE[task],
-        seeds=[c["seed"] for c in chosen],
-        per_seed=scores,
-        metrics=[c["metrics"] for c in chosen],
-        config=config,
-        checkpoint=checkpoint,
-    )
-    write_result(out / f"{task}.json", result)
-    return result
 
 
 def run_glue(
@@ -254,7 +163,7 @@ def run_glue(
     data_dir: str | Path,
     out: str | Path,
     *,
-    quick_run: bool = False,
+    quick: bool = False,
     recipe: Recipe | None = None,
     init_from: str | Path | None = None,
     save_models: bool = False,
@@ -269,7 +178,7 @@ def run_glue(
     skip_missing = isinstance(tasks, str) and tasks.strip() == "all"
     names = parse_tasks(tasks) if isinstance(tasks, str) else parse_tasks(",".join(tasks))
     recipe = recipe or glue_recipe()
-    recipe = quick(recipe) if quick_run else recipe
+    recipe = quick_variant(recipe) if quick else recipe
     init_dir = resolve_init_from(init_from)
     out = Path(out)
     results = []

@@ -13,6 +13,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from benchmarks.errors import BenchError
 
@@ -185,6 +186,25 @@ def read_tsv(spec: TaskSpec, path: Path) -> list[Example]:
     return out
 
 
+def mrpc_canonical_train(folder: Path) -> list[Example] | None:
+    """MRPC train as ``download_glue_data.py`` builds it: the MSR train file minus the pairs in ``dev_ids.tsv``.
+
+    Some copies of ``MRPC/train.tsv`` lack a pair (3,667 rows, not 3,668); rebuilding gives the canonical set.
+    None when the source files are not there.
+    """
+    src, ids = folder / "msr_paraphrase_train.txt", folder / "dev_ids.tsv"
+    if not (src.is_file() and ids.is_file()):
+        return None
+    dev = {
+        tuple(line.split("\t")[:2])
+        for line in ids.read_text(encoding="utf-8-sig").split("\n")
+        if line.strip()
+    }
+    with open(src, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
+    return [Example(r[3], r[4], float(int(r[0]))) for r in rows if len(r) == 5 and (r[1], r[2]) not in dev]
+
+
 def load_glue_dir(task: str, root: Path) -> GlueData:
     """Read a task from a GLUE TSV folder; ``MissingData`` names the first file that is absent."""
     spec = TASKS[task]
@@ -193,30 +213,25 @@ def load_glue_dir(task: str, root: Path) -> GlueData:
         path = root / spec.folder / name
         if not path.is_file():
             raise MissingData(f"{task}: no data: {path} is missing")
-    train = read_tsv(spec, root / spec.folder / "train.tsv")
+    train = mrpc_canonical_train(root / spec.folder) if task == "mrpc" else None
+    train = train or read_tsv(spec, root / spec.folder / "train.tsv")
     dev = {key: read_tsv(spec, root / spec.folder / name) for key, name in spec.dev_files}
     if not train or not all(dev.values()):
         raise MissingData(f"{task}: no data: no labelled rows in {root / spec.folder}")
     return GlueData(task=task, train=train, dev=dev, source=str(root))
 
 
-def load_glue_hub(task: str) -> GlueData:
-    """Load a task from the Hub dataset ``nyu-mll/glue`` through ``datasets`` (cached; honours HF_HUB_OFFLINE)."""
-    spec = TASKS[task]
-    try:
-        import datasets
+def hub_error(name: str, e: Exception) -> BenchError:
+    """One line saying why a Hub dataset could not be loaded (offline mode with a cache miss, or no network)."""
+    offline = any(os.environ.get(v, "") not in ("", "0") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    why = "offline mode (HF_HUB_OFFLINE) and not in the local cache" if offline else "hub not reachable"
+    first = str(e).splitlines()[0] if str(e) else ""
+    return BenchError(f"cannot load {name} from the Hugging Face Hub ({why}): {type(e).__name__}: {first}")
 
-        datasets.logging.set_verbosity_error()
-        ds = datasets.load_dataset(HUB_DATASET, task)
-    except Exception as e:  # network, offline cache miss, auth: one line for the user
-        offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0") or os.environ.get(
-            "HF_DATASETS_OFFLINE"
-        )
-        why = "offline mode and not in the local cache" if offline else "hub not reachable"
-        raise BenchError(
-            f"{task}: cannot load {HUB_DATASET}/{task} from the Hugging Face Hub ({why}): "
-            f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-        ) from None
+
+def glue_from_hub(task: str, ds: Any) -> GlueData:
+    """Convert a ``nyu-mll/glue`` DatasetDict (columns as on the Hub, integer labels) to ``GlueData``."""
+    spec = TASKS[task]
 
     def convert(split: str) -> list[Example]:
         rows = ds[split]
@@ -230,6 +245,18 @@ def load_glue_hub(task: str) -> GlueData:
         dev={k: convert(s) for k, s in spec.hub_dev},
         source=f"hub:{HUB_DATASET}",
     )
+
+
+def load_glue_hub(task: str) -> GlueData:
+    """Load a task from the Hub dataset ``nyu-mll/glue`` through ``datasets`` (cached; honours HF_HUB_OFFLINE)."""
+    try:
+        import datasets
+
+        datasets.logging.set_verbosity_error()
+        ds = datasets.load_dataset(HUB_DATASET, task)
+    except Exception as e:  # network, offline cache miss, auth: one line for the user
+        raise hub_error(f"{HUB_DATASET}/{task}", e) from None
+    return glue_from_hub(task, ds)
 
 
 def load_glue(task: str, data: str | Path) -> GlueData:

@@ -41,9 +41,46 @@ class Recipe:
     device: str = "auto"  # auto = cuda when available
 
 
+@dataclass(frozen=True, kw_only=True)
+class SpanRecipe(Recipe):
+    """SQuAD: Table 10's column (lr 1.5e-5, batch 48, wd 0.01, 2 epochs) plus BERT's window settings."""
+
+    batch_sizes: tuple[int, ...] = (48,)
+    lrs: tuple[float, ...] = (1.5e-5,)
+    epochs: int = 2
+    weight_decay: float = 0.01
+    max_seq_len: int = 384
+    doc_stride: int = 128  # tokens of overlap between consecutive windows of a long context
+    max_query_len: int = 64
+    max_answer_len: int = 30
+    na_threshold: float = 0.5  # v2.0: predict a span only when P(answerable) >= this
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChoiceRecipe(Recipe):
+    """RACE: Table 10's column (lr 1e-5, batch 16, wd 0.1, 4 epochs); question+answer cut to 128 tokens."""
+
+    batch_sizes: tuple[int, ...] = (16,)
+    lrs: tuple[float, ...] = (1e-5,)
+    epochs: int = 4
+    max_seq_len: int = 512
+    max_qa_len: int = 128
+    eval_batch_size: int = 8
+
+
 def glue_recipe() -> Recipe:
     """Table 10, GLUE column."""
     return Recipe()
+
+
+def squad_recipe() -> SpanRecipe:
+    """Table 10, SQuAD column."""
+    return SpanRecipe()
+
+
+def race_recipe() -> ChoiceRecipe:
+    """Table 10, RACE column."""
+    return ChoiceRecipe()
 
 
 def quick(recipe: Recipe, *, train: int = 48, dev: int = 48) -> Recipe:

@@ -12,25 +12,62 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "Checkpoint": "checkpoint", "list_checkpoints": "checkpoint", "load_checkpoint": "checkpoint",
+    "Checkpoint": "checkpoint",
+    "list_checkpoints": "checkpoint",
+    "load_checkpoint": "checkpoint",
     "load_model": "checkpoint",
-    "Config": "config", "DataConfig": "config", "ModelConfig": "config", "OptimConfig": "config",
-    "RunConfig": "config", "apply_overrides": "config", "load_config": "config", "preset": "config",
+    "Config": "config",
+    "DataConfig": "config",
+    "ModelConfig": "config",
+    "OptimConfig": "config",
+    "RunConfig": "config",
+    "apply_overrides": "config",
+    "load_config": "config",
+    "preset": "config",
     "TrainerError": "errors",
-    "export_hf": "export", "import_hf": "export",
+    "export_hf": "export",
+    "import_hf": "export",
     "plot_run": "metrics",
-    "TrainResult": "train", "train": "train",
+    "TrainResult": "loop",
+    "train": "loop",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Checkpoint",
+    "Config",
+    "DataConfig",
+    "ModelConfig",
+    "OptimConfig",
+    "RunConfig",
+    "TrainResult",
+    "TrainerError",
+    "apply_overrides",
+    "export_hf",
+    "import_hf",
+    "list_checkpoints",
+    "load_checkpoint",
+    "load_config",
+    "load_model",
+    "plot_run",
+    "preset",
+    "train",
+]
 
 if TYPE_CHECKING:
     from trainer.checkpoint import Checkpoint, list_checkpoints, load_checkpoint, load_model
-    from trainer.config import (Config, DataConfig, ModelConfig, OptimConfig, RunConfig, apply_overrides,
-                                load_config, preset)
+    from trainer.config import (
+        Config,
+        DataConfig,
+        ModelConfig,
+        OptimConfig,
+        RunConfig,
+        apply_overrides,
+        load_config,
+        preset,
+    )
     from trainer.errors import TrainerError
     from trainer.export import export_hf, import_hf
+    from trainer.loop import TrainResult, train
     from trainer.metrics import plot_run
-    from trainer.train import TrainResult, train
 
 
 def __getattr__(name: str) -> Any:

@@ -81,13 +81,21 @@ def list_checkpoints(run_dir: str | Path) -> list[Path]:
     root = Path(run_dir) / "checkpoints"
     if not root.is_dir():
         return []
-    found = [p for p in root.iterdir() if p.is_dir() and p.name.startswith("step_") and p.name[5:].isdigit()
-             and (p / "meta.json").is_file() and (p / "state.pt").is_file()]
+    found = [
+        p
+        for p in root.iterdir()
+        if p.is_dir()
+        and p.name.startswith("step_")
+        and p.name[5:].isdigit()
+        and (p / "meta.json").is_file()
+        and (p / "state.pt").is_file()
+    ]
     return sorted(found, key=lambda p: int(p.name[5:]))
 
 
-def save_checkpoint(run_dir: str | Path, step: int, state: dict[str, Any], meta: dict[str, Any],
-                    keep_last: int = 3) -> Path:
+def save_checkpoint(
+    run_dir: str | Path, step: int, state: dict[str, Any], meta: dict[str, Any], keep_last: int = 3
+) -> Path:
     """Write ``state.pt`` + ``meta.json`` under a temp folder, rename it into place, prune old ones."""
     final = checkpoint_dir(Path(run_dir), step)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -119,8 +127,10 @@ def resolve_checkpoint(path: str | Path) -> Path:
     found = list_checkpoints(path)
     if found:
         return found[-1]
-    raise TrainerError(f"no checkpoint at {path} (expected a step_* folder with meta.json and state.pt, "
-                       "or a run folder containing checkpoints/)")
+    raise TrainerError(
+        f"no checkpoint at {path} (expected a step_* folder with meta.json and state.pt, "
+        "or a run folder containing checkpoints/)"
+    )
 
 
 def read_meta(path: str | Path) -> dict[str, Any]:
@@ -131,8 +141,10 @@ def read_meta(path: str | Path) -> dict[str, Any]:
     except (OSError, json.JSONDecodeError) as e:
         raise TrainerError(f"corrupt checkpoint meta {folder / 'meta.json'}: {e}") from None
     if meta.get("format") != FORMAT_NAME or meta.get("version") != FORMAT_VERSION:
-        raise TrainerError(f"{folder}: expected {FORMAT_NAME} v{FORMAT_VERSION}, got "
-                           f"{meta.get('format')} v{meta.get('version')}")
+        raise TrainerError(
+            f"{folder}: expected {FORMAT_NAME} v{FORMAT_VERSION}, got "
+            f"{meta.get('format')} v{meta.get('version')}"
+        )
     return meta
 
 

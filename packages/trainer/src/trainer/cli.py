@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -20,9 +21,11 @@ COMMANDS = ("export", "plot", "bench")
 
 def train_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="trainer", description="RoBERTa MLM pretraining (run under torchrun for DDP).",
+        prog="trainer",
+        description="RoBERTa MLM pretraining (run under torchrun for DDP).",
         epilog="Any config field: --section.field=value (sections model, data, optim, run). "
-               "Other commands: export, plot, bench (python -m trainer COMMAND --help).")
+        "Other commands: export, plot, bench (python -m trainer COMMAND --help).",
+    )
     p.add_argument("--preset", default="base", help="tiny | base | large (default base)")
     p.add_argument("--data", help="token-shard folder (manifest.json + *.npy)")
     p.add_argument("--tokenizer", help="tokenizer folder (vocab.json, merges.txt, tokenizer.json)")
@@ -42,19 +45,31 @@ def build_config(argv: list[str]):
     args, rest = train_parser().parse_known_args(argv)
     bad = [a for a in rest if not (a.startswith("--") and "." in a.split("=")[0] and "=" in a)]
     if bad:
-        raise TrainerError(f"unrecognised arguments: {' '.join(bad)} (overrides look like --section.field=value)")
-    flags = {"data.data": args.data, "data.tokenizer": args.tokenizer, "run.out": args.out,
-             "optim.batch_size": args.batch_size, "optim.max_steps": args.max_steps, "optim.lr": args.lr,
-             "run.seed": args.seed, "run.init_from": args.init_from, "run.resume": args.resume or None}
+        raise TrainerError(
+            f"unrecognised arguments: {' '.join(bad)} (overrides look like --section.field=value)"
+        )
+    flags = {
+        "data.data": args.data,
+        "data.tokenizer": args.tokenizer,
+        "run.out": args.out,
+        "optim.batch_size": args.batch_size,
+        "optim.max_steps": args.max_steps,
+        "optim.lr": args.lr,
+        "run.seed": args.seed,
+        "run.init_from": args.init_from,
+        "run.resume": args.resume or None,
+    }
     overrides = [f"--{k}={v}" for k, v in flags.items() if v is not None]
     return apply_overrides(preset(args.preset), overrides + rest)
 
 
 def cmd_train(argv: list[str]) -> int:
     cfg = build_config(argv)
-    from trainer.train import train
+    from trainer.loop import train
 
     result = train(cfg)
+    if os.environ.get("RANK", "0") != "0":
+        return 0
     valid = f", valid loss {result.valid[max(result.valid)]:.4f}" if result.valid else ""
     last = f", train loss {result.losses[max(result.losses)]:.4f}" if result.losses else ""
     print(f"done: step {result.step}{last}{valid}; checkpoint {result.checkpoint}", file=sys.stderr)

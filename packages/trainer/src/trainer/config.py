@@ -105,8 +105,12 @@ class Config:
     def from_dict(cls, d: dict[str, Any]) -> Config:
         sections = {f.name: f.type for f in dataclasses.fields(cls)}
         kw: dict[str, Any] = {"preset": d.get("preset", "base")}
-        for name, sub in (("model", ModelConfig), ("data", DataConfig), ("optim", OptimConfig),
-                          ("run", RunConfig)):
+        for name, sub in (
+            ("model", ModelConfig),
+            ("data", DataConfig),
+            ("optim", OptimConfig),
+            ("run", RunConfig),
+        ):
             assert name in sections
             known = {f.name for f in dataclasses.fields(sub)}
             unknown = set(d.get(name, {})) - known
@@ -117,13 +121,14 @@ class Config:
 
 
 def tiny() -> Config:
-    """A 2-layer, 128-wide model on 128-token blocks: CPU tests and benchmarks in seconds."""
+    """A 2-layer, 128-wide model on 128-token blocks: CPU tests, benchmarks and smoke runs. 2,000 steps of
+    32 blocks take its validation loss well below the unigram baseline on the english_text sample."""
     return Config(
         preset="tiny",
         model=ModelConfig(hidden=128, layers=2, heads=2, ffn=512, max_positions=130),
-        data=DataConfig(seq_len=128, valid_blocks=64),
-        optim=OptimConfig(lr=1e-3, warmup_steps=20, max_steps=200, batch_size=32, micro_batch=16),
-        run=RunConfig(log_every=10, eval_every=100, save_every=100),
+        data=DataConfig(seq_len=128, valid_blocks=128),
+        optim=OptimConfig(lr=1e-3, warmup_steps=100, max_steps=2000, batch_size=32, micro_batch=16),
+        run=RunConfig(log_every=10, eval_every=200, save_every=500),
     )
 
 
@@ -171,8 +176,9 @@ def set_field(cfg: Config, key: str, value: str) -> Config:
     """Return ``cfg`` with ``section.field`` set from the string ``value`` (typed by the dataclass)."""
     section, _, name = key.partition(".")
     if section not in ("model", "data", "optim", "run") or not name:
-        raise TrainerError(f"unknown config key --{key} (use --section.field=value; sections: "
-                           "model, data, optim, run)")
+        raise TrainerError(
+            f"unknown config key --{key} (use --section.field=value; sections: model, data, optim, run)"
+        )
     sub = getattr(cfg, section)
     hints = typing.get_type_hints(type(sub))
     if name not in hints:

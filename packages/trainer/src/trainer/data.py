@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-
 from tokenizer.shards import ShardError, TokenShard, open_shards, read_manifest
+
 from trainer.errors import TrainerError
 
 
@@ -39,8 +39,13 @@ class Specials:
     def from_manifest(cls, manifest: dict[str, Any]) -> Specials:
         got = manifest.get("specials") or {}
         vocab = int(manifest["vocab_size"])
-        return cls(bos=int(got.get("bos", 0)), pad=int(got.get("pad", 1)), eos=int(got.get("eos", 2)),
-                   unk=int(got.get("unk", 3)), mask=int(got.get("mask", vocab - 1)))
+        return cls(
+            bos=int(got.get("bos", 0)),
+            pad=int(got.get("pad", 1)),
+            eos=int(got.get("eos", 2)),
+            unk=int(got.get("unk", 3)),
+            mask=int(got.get("mask", vocab - 1)),
+        )
 
     def ids(self) -> list[int]:
         return [self.bos, self.pad, self.eos, self.unk, self.mask]
@@ -126,12 +131,22 @@ class BlockDataset:
         self.shards, self.fmt, self.seq_len, self.pad = shards, fmt, seq_len, pad
         spans = [fmt.index(s) for s in shards]
         self.spans = np.concatenate(spans) if spans else np.zeros((0, 2), np.int64)
-        self.shard_of = np.concatenate([np.full(len(sp), i, np.int32) for i, sp in enumerate(spans)]) \
-            if spans else np.zeros(0, np.int32)
+        self.shard_of = (
+            np.concatenate([np.full(len(sp), i, np.int32) for i, sp in enumerate(spans)])
+            if spans
+            else np.zeros(0, np.int32)
+        )
 
     @classmethod
-    def open(cls, folder: str | Path, split: str, *, seq_len: int, fmt: str = "full-sentences",
-             verify: bool = False) -> BlockDataset:
+    def open(
+        cls,
+        folder: str | Path,
+        split: str,
+        *,
+        seq_len: int,
+        fmt: str = "full-sentences",
+        verify: bool = False,
+    ) -> BlockDataset:
         """Open ``split`` of a shard folder; one-line ``TrainerError`` when missing, corrupt or empty."""
         try:
             manifest = read_manifest(folder)
@@ -163,7 +178,13 @@ class Sampler:
     """Deterministic block order: epoch ``e`` is a permutation seeded by (seed, e); see module docstring."""
 
     def __init__(self, n_blocks: int, *, seed: int, batch_size: int, micro_batch: int, world: int) -> None:
-        self.n, self.seed, self.batch_size, self.micro, self.world = n_blocks, seed, batch_size, micro_batch, world
+        self.n, self.seed, self.batch_size, self.micro, self.world = (
+            n_blocks,
+            seed,
+            batch_size,
+            micro_batch,
+            world,
+        )
         self._perm_epoch, self._perm = -1, np.zeros(0, np.int64)
 
     def _perm_for(self, epoch: int) -> np.ndarray:
@@ -198,5 +219,6 @@ def derive_batch(batch_size: int, micro_batch: int, world: int) -> tuple[int, in
     if batch_size <= 0 or micro_batch <= 0 or batch_size % per:
         raise TrainerError(
             f"batch size {batch_size} is not divisible by micro_batch {micro_batch} x world size {world} "
-            f"(= {per}); pick --batch-size as a multiple of {per} or change --optim.micro_batch")
+            f"(= {per}); pick --batch-size as a multiple of {per} or change --optim.micro_batch"
+        )
     return micro_batch, batch_size // per

@@ -49,8 +49,9 @@ def setup(device: str = "auto") -> DistContext:
     if world > 1 and not dist.is_initialized():
         if dev.type == "cuda":
             torch.cuda.set_device(dev)
-        dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo",
-                                device_id=dev if dev.type == "cuda" else None)
+        dist.init_process_group(
+            backend="nccl" if dev.type == "cuda" else "gloo", device_id=dev if dev.type == "cuda" else None
+        )
         owns = True
     if dist.is_initialized():
         rank, world = dist.get_rank(), dist.get_world_size()

@@ -15,8 +15,8 @@ import shutil
 from pathlib import Path
 
 import torch
-
 from corpus.fileio import atomic_path, write_json_atomic
+
 from trainer.checkpoint import TOKENIZER_FILES, load_checkpoint
 from trainer.config import ModelConfig
 from trainer.errors import TrainerError
@@ -46,13 +46,23 @@ def hf_config(cfg: ModelConfig, specials: dict[str, int] | None = None) -> dict:
     """``config.json`` contents of a RobertaForMaskedLM equivalent to ``cfg``."""
     sp = {"bos": 0, "pad": cfg.pad_id, "eos": 2, **(specials or {})}
     return {
-        "architectures": ["RobertaForMaskedLM"], "model_type": "roberta",
-        "vocab_size": cfg.vocab_size, "hidden_size": cfg.hidden, "num_hidden_layers": cfg.layers,
-        "num_attention_heads": cfg.heads, "intermediate_size": cfg.ffn, "hidden_act": "gelu",
-        "hidden_dropout_prob": cfg.dropout, "attention_probs_dropout_prob": cfg.attn_dropout,
-        "max_position_embeddings": cfg.max_positions, "type_vocab_size": 1,
-        "initializer_range": cfg.init_std, "layer_norm_eps": cfg.layer_norm_eps,
-        "pad_token_id": sp["pad"], "bos_token_id": sp["bos"], "eos_token_id": sp["eos"],
+        "architectures": ["RobertaForMaskedLM"],
+        "model_type": "roberta",
+        "vocab_size": cfg.vocab_size,
+        "hidden_size": cfg.hidden,
+        "num_hidden_layers": cfg.layers,
+        "num_attention_heads": cfg.heads,
+        "intermediate_size": cfg.ffn,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": cfg.dropout,
+        "attention_probs_dropout_prob": cfg.attn_dropout,
+        "max_position_embeddings": cfg.max_positions,
+        "type_vocab_size": 1,
+        "initializer_range": cfg.init_std,
+        "layer_norm_eps": cfg.layer_norm_eps,
+        "pad_token_id": sp["pad"],
+        "bos_token_id": sp["bos"],
+        "eos_token_id": sp["eos"],
         "tie_word_embeddings": True,
     }
 
@@ -82,7 +92,8 @@ def from_hf_state(hf: dict[str, torch.Tensor], cfg: ModelConfig) -> dict[str, to
             pre, h = f"layers.{i}.", f"roberta.encoder.layer.{i}."
             for part in ("weight", "bias"):
                 state[f"{pre}qkv.{part}"] = torch.cat(
-                    [hf[f"{h}attention.self.{n}.{part}"] for n in ("query", "key", "value")])
+                    [hf[f"{h}attention.self.{n}.{part}"] for n in ("query", "key", "value")]
+                )
                 for native, hf_name in _LAYER.items():
                     state[f"{pre}{native}.{part}"] = hf[f"{h}{hf_name}.{part}"]
     except KeyError as e:
@@ -113,15 +124,17 @@ def export_hf(checkpoint: Path, out: Path, tokenizer_dir: Path | None = None) ->
 
 def copy_tokenizer(src: Path, out: Path, model_max_length: int) -> None:
     """Copy the §2 tokenizer files; add a ``tokenizer_config.json`` if the folder has none."""
-    if not (src / "vocab.json").is_file():
-        raise TrainerError(f"tokenizer folder {src} has no vocab.json")
+    if not any((src / name).is_file() for name in TOKENIZER_FILES):
+        raise TrainerError(f"tokenizer folder {src} has no tokenizer files ({', '.join(TOKENIZER_FILES)})")
     for name in (*TOKENIZER_FILES, "tokenizer_config.json", "special_tokens_map.json"):
         if (src / name).is_file():
             with atomic_path(out / name) as tmp:
                 shutil.copyfile(src / name, tmp)
     if not (src / "tokenizer_config.json").is_file():
-        write_json_atomic(out / "tokenizer_config.json",
-                          {"tokenizer_class": "RobertaTokenizer", "model_max_length": model_max_length})
+        write_json_atomic(
+            out / "tokenizer_config.json",
+            {"tokenizer_class": "RobertaTokenizer", "model_max_length": model_max_length},
+        )
 
 
 def import_hf(folder: Path, dropout: float | None = None) -> tuple[ModelConfig, dict[str, torch.Tensor]]:
@@ -134,12 +147,18 @@ def import_hf(folder: Path, dropout: float | None = None) -> tuple[ModelConfig, 
         raise TrainerError(f"{folder} is not an HF RoBERTa folder (needs config.json and model.safetensors)")
     hc = json.loads(cfg_path.read_text(encoding="utf-8"))
     if hc.get("model_type") not in ("roberta", None) or hc.get("hidden_act", "gelu") != "gelu":
-        raise TrainerError(f"{folder}: unsupported model (model_type={hc.get('model_type')}, "
-                           f"hidden_act={hc.get('hidden_act')})")
+        raise TrainerError(
+            f"{folder}: unsupported model (model_type={hc.get('model_type')}, "
+            f"hidden_act={hc.get('hidden_act')})"
+        )
     cfg = ModelConfig(
-        vocab_size=hc["vocab_size"], hidden=hc["hidden_size"], layers=hc["num_hidden_layers"],
-        heads=hc["num_attention_heads"], ffn=hc["intermediate_size"],
-        max_positions=hc["max_position_embeddings"], pad_id=hc.get("pad_token_id", 1),
+        vocab_size=hc["vocab_size"],
+        hidden=hc["hidden_size"],
+        layers=hc["num_hidden_layers"],
+        heads=hc["num_attention_heads"],
+        ffn=hc["intermediate_size"],
+        max_positions=hc["max_position_embeddings"],
+        pad_id=hc.get("pad_token_id", 1),
         layer_norm_eps=hc.get("layer_norm_eps", 1e-5),
         dropout=hc.get("hidden_dropout_prob", 0.1) if dropout is None else dropout,
         attn_dropout=hc.get("attention_probs_dropout_prob", 0.1) if dropout is None else dropout,

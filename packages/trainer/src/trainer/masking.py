@@ -41,8 +41,11 @@ class Masker:
         selected = (torch.rand(ids.shape, generator=g, device=ids.device) < self.mask_prob) & maskable
         action = torch.rand(ids.shape, generator=g, device=ids.device)
         to_mask = selected & (action < self.mask_token_frac)
-        to_rand = selected & (action >= self.mask_token_frac) & (
-            action < self.mask_token_frac + self.random_token_frac)
+        to_rand = (
+            selected
+            & (action >= self.mask_token_frac)
+            & (action < self.mask_token_frac + self.random_token_frac)
+        )
         # random ids: draw an index among the non-special ids and map it through the ordered non-special list
         n_normal = self.vocab_size - len(set(self.special_ids))
         draw = torch.randint(n_normal, ids.shape, generator=g, device=ids.device)

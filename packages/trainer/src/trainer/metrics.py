@@ -14,8 +14,15 @@ from typing import Any
 from trainer.errors import TrainerError
 
 # Dense bf16/fp16 tensor-core peak FLOP/s by device-name fragment (vendor datasheets, no sparsity).
-PEAK_FLOPS = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40S": 362e12, "A10G": 125e12,
-              "4090": 165e12, "V100": 125e12}
+PEAK_FLOPS = {
+    "H200": 989e12,
+    "H100": 989e12,
+    "A100": 312e12,
+    "L40S": 362e12,
+    "A10G": 125e12,
+    "4090": 165e12,
+    "V100": 125e12,
+}
 
 
 def peak_flops(device_name: str) -> float | None:

@@ -111,8 +111,13 @@ class Roberta(nn.Module):
             x = layer(x, attn_mask)
         return x
 
-    def forward(self, ids: torch.Tensor, attn_mask: torch.Tensor | None = None,
-                labels: torch.Tensor | None = None, nsp_labels: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        ids: torch.Tensor,
+        attn_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        nsp_labels: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Logits for every position (B, T, V); with ``labels``, the MLM loss sum (see ``mlm_loss``);
         with ``nsp_labels`` too, the pair (MLM sum, NSP sum) of ``trainer.nsp.mlm_nsp_loss``.
         Training goes through ``forward`` so that DistributedDataParallel's hooks see the call."""
@@ -122,8 +127,9 @@ class Roberta(nn.Module):
             return self.mlm_loss(ids, labels, attn_mask)
         return self.lm_head(self.encode(ids, attn_mask), self.embeddings.word_embeddings.weight)
 
-    def mlm_loss(self, ids: torch.Tensor, labels: torch.Tensor,
-                 attn_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def mlm_loss(
+        self, ids: torch.Tensor, labels: torch.Tensor, attn_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Summed cross-entropy over masked positions (labels != -100); the caller normalises by the
         masked-token count of the whole step, so micro-batches and ranks weigh every token equally."""
         h = self.encode(ids, attn_mask)
