@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import tiny_overrides
 from trainer import apply_overrides, preset, train
 from trainer.metrics import read_metrics
+from trainer_kit import tiny_overrides
 
 pytestmark = pytest.mark.gpu
 

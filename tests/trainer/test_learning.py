@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_shards
+from make_shards import make_shards
 from tokenizer.shards import open_shards
 from trainer.metrics import read_metrics
 

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import tiny_overrides
 from trainer import train
 from trainer.config import apply_overrides, preset
+from trainer_kit import tiny_overrides
 
 
 def run(shards_tok: tuple[Path, Path], out: Path, **extra: object):

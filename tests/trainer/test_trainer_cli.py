@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import tiny_overrides
 from trainer.cli import main
+from trainer_kit import tiny_overrides
 
 
 def error_line(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import tiny_overrides
 from trainer import apply_overrides, load_checkpoint, plot_run, preset, train
 from trainer.checkpoint import list_checkpoints
 from trainer.errors import TrainerError
+from trainer_kit import tiny_overrides
 
 
 def run(shards_tok: tuple[Path, Path], out: Path, **extra: object):
