@@ -14,7 +14,7 @@ from tokenizer.shards import read_manifest, read_shards, verify_shards
 @pytest.fixture(scope="module")
 def e2e(tmp_path_factory, sample_data):
     out = tmp_path_factory.mktemp("e2e")
-    cfg = E2EConfig(train_steps=6, batch_size=8, seq_len=64)
+    cfg = E2EConfig(train_steps=20, batch_size=8, seq_len=64)
     return run(out, cfg)
 
 
@@ -69,3 +69,8 @@ def test_results_contract(e2e):
     ]
     assert results and results[0].task == "sst2"
     assert 0.0 <= results[0].median <= 1.0
+
+
+def test_pictures_written(e2e):
+    for key in ("loss-curves", "score-chart"):
+        assert e2e[key].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", key

@@ -33,7 +33,7 @@ class E2EConfig:
     month_from: str = "2016-09"
     month_to: str = "2019-02"
     vocab_size: int = 2000  # a small BPE: the corpus is ~200 articles; 50,265 needs far more text
-    train_steps: int = 60
+    train_steps: int = 300  # ~2 passes over the ~140-article corpus; ~1 min on 2 cores
     batch_size: int = 16
     seq_len: int = 128
     glue_task: str = "sst2"
@@ -88,10 +88,12 @@ def stage_commands(out: Path, data: Path, cfg: E2EConfig) -> list[tuple[str, lis
             "--preset", "tiny", "--data", str(shards), "--tokenizer", str(tok_dir), "--out", str(run_dir),
             "--batch-size", str(cfg.batch_size), "--max-steps", str(cfg.train_steps),
             f"--data.seq_len={cfg.seq_len}", "--resume"]),
+        ("plot", trainer + ["plot", str(run_dir), "--out", str(run_dir / "curves.png")]),
         ("export", trainer + ["export", "--checkpoint", str(run_dir), "--out", str(hf_dir)]),
         ("finetune", _script("bench") + [
             "glue", "--checkpoint", str(hf_dir), "--tasks", cfg.glue_task, "--data", str(inp["glue"]),
             "--out", str(results), "--quick"]),
+        ("report", _script("bench") + ["report", str(results), "--png", str(results / "scores.png"), "--size", "base"]),
     ]
     # fmt: on
 
@@ -101,6 +103,7 @@ def run(out: Path, cfg: E2EConfig) -> dict[str, Path]:
     data = sample_data_dir()
     if data is None:
         raise E2EError(f"sample data not found: set {ENV_VAR} or place it at ../shared/data")
+    out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     print(
         f"inputs: WARCs {data / 'cc_news_mirror'} (months {cfg.month_from}..{cfg.month_to}), "
@@ -113,8 +116,10 @@ def run(out: Path, cfg: E2EConfig) -> dict[str, Path]:
         "tokenizer": out / "tokenizer",
         "shards": out / "shards",
         "checkpoints": out / "train",
+        "loss-curves": out / "train" / "curves.png",
         "hf-export": out / "hf",
         "results": out / "results",
+        "score-chart": out / "results" / "scores.png",
     }
     print("\nartifacts:")
     for name, path in artifacts.items():
