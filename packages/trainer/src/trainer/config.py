@@ -49,7 +49,9 @@ class DataConfig:
     valid_blocks: int = 256  # held-out blocks scored at each evaluation (fixed mask seed)
     verify: bool = True  # sha256-check every shard file at start-up (turn off for huge corpora)
     static_dupes: int = 0  # static masking (§4.1): copies each with one fixed mask (BERT: 10); 0 = dynamic
-    valid_format: str = ""  # format of the held-out blocks; "" = data.format (paper ablations: full-sentences)
+    valid_format: str = (
+        ""  # format of the held-out blocks; "" = data.format (paper ablations: full-sentences)
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

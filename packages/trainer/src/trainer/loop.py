@@ -249,8 +249,13 @@ def _step(
         attn = inputs.ne(pad)[:, None, None, :] if real < ids_np.size else None
         micro_batches.append((inputs, labels, attn, variants.nsp_targets(s.train_ds, idx, ctx.device)))
     masked = sum(mb[1].ne(IGNORE).sum() for mb in micro_batches).double()
-    counts = torch.stack([masked, torch.tensor(float(local_tokens), dtype=torch.float64, device=ctx.device),
-                          torch.tensor(float(local_seqs), dtype=torch.float64, device=ctx.device)])
+    counts = torch.stack(
+        [
+            masked,
+            torch.tensor(float(local_tokens), dtype=torch.float64, device=ctx.device),
+            torch.tensor(float(local_seqs), dtype=torch.float64, device=ctx.device),
+        ]
+    )
     all_reduce_sum(counts, ctx)
     n_masked = counts[0].clamp(min=1)
     loss_sum = torch.zeros((), dtype=torch.float64, device=ctx.device)

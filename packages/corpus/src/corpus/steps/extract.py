@@ -98,7 +98,9 @@ def _trafilatura(html: str, url: str | None, config: ExtractConfig) -> dict | No
         focused = _focus_article(tree, config.focus_min_chars)
         if focused is not tree:
             text = _run_trafilatura(focused, url, config)
-            if not text or len(text) < config.focus_min_chars // 2:  # the container misled: use the whole page
+            if (
+                not text or len(text) < config.focus_min_chars // 2
+            ):  # the container misled: use the whole page
                 tree, text = _parse(html), None
     if text is None:
         text = _run_trafilatura(tree, url, config)
