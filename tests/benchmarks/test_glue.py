@@ -100,6 +100,12 @@ def test_missing_task_data_is_one_line(tiny_hf, sample_data, tmp_path, capsys):
     assert err.startswith("error: qnli: no data:") and "QNLI/train.tsv" in err and "\n" not in err
 
 
+def rte_from_hub(checkpoint: Path, out: Path) -> int:
+    """``bench glue --tasks rte --data hub --quick`` through the CLI entry point; returns the exit code."""
+    flags = ["--tasks", "rte", "--data", "hub", "--quick"]
+    return main(["glue", "--checkpoint", str(checkpoint), "--out", str(out), *flags])
+
+
 def test_bad_checkpoints_are_one_line(make_tiny, tmp_path, capsys):
     bert = tmp_path / "bert"
     bert.mkdir()
@@ -113,20 +119,7 @@ def test_bad_checkpoints_are_one_line(make_tiny, tmp_path, capsys):
     }
     capsys.readouterr()
     for ckpt, message in cases.items():
-        code = main(
-            [
-                "glue",
-                "--checkpoint",
-                str(ckpt),
-                "--tasks",
-                "rte",
-                "--data",
-                "hub",
-                "--out",
-                str(tmp_path / "o"),
-                "--quick",
-            ]
-        )
+        code = rte_from_hub(ckpt, tmp_path / "o")
         err = capsys.readouterr().err.strip()
         assert code == 2 and err.startswith("error: ") and message in err and "\n" not in err, err
 
@@ -136,20 +129,7 @@ def test_hub_offline_without_cache_is_one_line(tiny_hf, tmp_path, capsys, monkey
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf" / "datasets"))
-    code = main(
-        [
-            "glue",
-            "--checkpoint",
-            str(tiny_hf),
-            "--tasks",
-            "rte",
-            "--data",
-            "hub",
-            "--out",
-            str(tmp_path / "o"),
-            "--quick",
-        ]
-    )
+    code = rte_from_hub(tiny_hf, tmp_path / "o")
     err = capsys.readouterr().err.strip()
     assert code == 2 and "nyu-mll/glue" in err and "offline" in err and "\n" not in err, err
 

@@ -142,57 +142,25 @@ def test_sentence_pair_batch_is_matched(corpus: tuple[Path, Path]) -> None:
 
 def test_cli_errors(corpus: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     shards, tok = corpus
-    assert (
-        main(
-            [
-                "paper",
-                "--table",
-                "7",
-                "--corpus",
-                str(shards),
-                "--tokenizer",
-                str(tok),
-                "--out",
-                str(tmp_path),
-            ]
-        )
-        == 2
-    )
+
+    def paper(table: str, corpus_dir: Path, *extra: str) -> int:
+        args = [
+            "--table",
+            table,
+            "--corpus",
+            str(corpus_dir),
+            "--tokenizer",
+            str(tok),
+            "--out",
+            str(tmp_path),
+        ]
+        return main(["paper", *args, *extra])
+
+    assert paper("7", shards) == 2
     assert "unknown --table '7'" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "paper",
-                "--table",
-                "1",
-                "--corpus",
-                str(tmp_path / "nope"),
-                "--tokenizer",
-                str(tok),
-                "--out",
-                str(tmp_path),
-            ]
-        )
-        == 2
-    )
+    assert paper("1", tmp_path / "nope") == 2
     assert "does not exist" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "paper",
-                "--table",
-                "1",
-                "--corpus",
-                str(shards),
-                "--tokenizer",
-                str(tok),
-                "--out",
-                str(tmp_path),
-                "--bogus",
-            ]
-        )
-        == 2
-    )
+    assert paper("1", shards, "--bogus") == 2
     assert "unrecognised argument" in capsys.readouterr().err
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from benchmarks.cli import main
 from benchmarks.race import encode, load_race, qa_text
@@ -73,23 +74,14 @@ def test_inputs_truncate_qa_to_128_and_whole_to_512(tiny_hf):
     assert tok.decode(short["input_ids"][1]) == "<s>Short text.</s></s>Who? Ann</s>"
 
 
+def quick_race(checkpoint: Path, data: Path, out: Path) -> int:
+    """``bench race --quick`` through the CLI entry point; returns the exit code."""
+    return main(["race", "--checkpoint", str(checkpoint), "--data", str(data), "--out", str(out), "--quick"])
+
+
 def test_quick_race_run(tiny_hf, tmp_path):
     root = write_race(tmp_path / "RACE")
-    assert (
-        main(
-            [
-                "race",
-                "--checkpoint",
-                str(tiny_hf),
-                "--data",
-                str(root),
-                "--out",
-                str(tmp_path / "o"),
-                "--quick",
-            ]
-        )
-        == 0
-    )
+    assert quick_race(tiny_hf, root, tmp_path / "o") == 0
     r = read_result(tmp_path / "o" / "race.json")
     assert r.task == "race" and r.metric == "acc"
     assert set(r.metrics[0]) == {"acc", "acc_middle", "acc_high", "dev_acc", "dev_acc_middle", "dev_acc_high"}
@@ -98,21 +90,7 @@ def test_quick_race_run(tiny_hf, tmp_path):
 
 def test_missing_split_is_one_line(tiny_hf, tmp_path, capsys):
     root = write_race(tmp_path / "RACE", splits=("train", "dev"))
-    assert (
-        main(
-            [
-                "race",
-                "--checkpoint",
-                str(tiny_hf),
-                "--data",
-                str(root),
-                "--out",
-                str(tmp_path / "o"),
-                "--quick",
-            ]
-        )
-        == 2
-    )
+    assert quick_race(tiny_hf, root, tmp_path / "o") == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: race: no data:") and "test" in err and "\n" not in err
 
