@@ -42,16 +42,15 @@ def tokenizer_vocab_size(folder: Path) -> int:
 
 
 def check_tokenizer_hash(folder: Path, manifest: dict[str, Any]) -> None:
-    """When the shards record their tokenizer's hash and the project's ``tokenizer.Tokenizer`` can compute
-    it (``Tokenizer.from_dir(folder).sha256``), refuse a different tokenizer folder."""
-    import tokenizer
+    """When the shards record their tokenizer's hash (``Tokenizer.sha256``), refuse a different tokenizer
+    folder."""
+    from tokenizer import Tokenizer
 
     expected = manifest.get("tokenizer_sha256")
-    tok_cls = getattr(tokenizer, "Tokenizer", None)
-    if not expected or tok_cls is None or not hasattr(tok_cls, "from_dir"):
+    if not expected:
         return
     try:
-        got = tok_cls.from_dir(folder).sha256
+        got = Tokenizer.from_dir(folder).sha256
     except Exception:  # a folder the tokenizer package cannot read: the vocabulary check decides
         return
     if got != expected:
