@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from corpus.sample_data import ENV_VAR, sample_data_dir
+from common.sample_data import ENV_VAR, sample_data_dir
 
 
 @pytest.fixture(scope="session")

@@ -121,7 +121,7 @@ def test_bench_result_roundtrip(tmp_path):
 def test_atomic_writes_get_normal_permissions(tmp_path):
     import os
 
-    from corpus.fileio import write_json_atomic
+    from common.fileio import write_json_atomic
 
     write_json_atomic(tmp_path / "x.json", {"a": 1})
     mask = os.umask(0)

@@ -115,7 +115,7 @@ def make_shards(
 
 
 if __name__ == "__main__":
-    from corpus.sample_data import require_sample_data
+    from common.sample_data import require_sample_data
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path)

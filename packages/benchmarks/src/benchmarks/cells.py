@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from corpus.fileio import write_json_atomic
+from common.fileio import write_json_atomic
 
 from benchmarks.results import BenchResult, write_result
 

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.sample_data import ENV_VAR, sample_data_dir
+from common.sample_data import ENV_VAR, sample_data_dir
 
 
 class E2EError(RuntimeError):

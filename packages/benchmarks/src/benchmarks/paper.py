@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from corpus.fileio import write_json_atomic
+from common.fileio import write_json_atomic
 
 from benchmarks.errors import BenchError
 from benchmarks.paper_data import subset_corpus

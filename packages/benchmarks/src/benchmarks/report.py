@@ -120,7 +120,7 @@ def bar_chart(table: list[dict], size: str, png: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
-    from corpus.fileio import atomic_path
+    from common.fileio import atomic_path
 
     labels = [f"{r['task']}\n{r['metric']}" for r in table]
     x = np.arange(len(table))

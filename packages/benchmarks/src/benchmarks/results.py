@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corpus.fileio import write_json_atomic
+from common.fileio import write_json_atomic
 
 FORMAT_NAME = "roberta-bench-result"
 FORMAT_VERSION = 1

@@ -182,7 +182,7 @@ def main(args: argparse.Namespace | None = None) -> int:
     if args.data:
         folder = Path(args.data)
     else:
-        from corpus.sample_data import require_sample_data
+        from common.sample_data import require_sample_data
 
         folder = require_sample_data("article_extraction_benchmark")
     if not folder.is_dir():
@@ -190,7 +190,7 @@ def main(args: argparse.Namespace | None = None) -> int:
     results = run_benchmark(folder, rounds=args.rounds, ngram=args.ngram)
     print(format_table(results))
     if args.json_out:
-        from corpus.fileio import write_json_atomic
+        from common.fileio import write_json_atomic
 
         write_json_atomic(args.json_out, results)
     if getattr(args, "plot", None):

@@ -21,7 +21,7 @@ from typing import Any
 
 from corpus.errors import CorpusError
 from corpus.executors import ExecutorConfig, run_stages
-from corpus.fileio import write_json_atomic
+from common.fileio import write_json_atomic
 from corpus.formats import write_stats
 from corpus.sources import DEFAULT_SOURCE, list_cc_news_warcs, resolve_source
 from corpus.stages import (

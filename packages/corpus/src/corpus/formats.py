@@ -19,7 +19,7 @@ from typing import Any
 
 import zstandard
 
-from corpus.fileio import atomic_path, write_json_atomic
+from common.fileio import atomic_path, write_json_atomic
 
 FORMAT_NAME = "roberta-corpus-jsonl"
 FORMAT_VERSION = 1

@@ -54,7 +54,7 @@ def _pin(workers: int) -> int:
 
 
 def _defaults(cfg: BenchConfig, tmp: Path) -> tuple[Tokenizer, tuple[str, ...]]:
-    from corpus.sample_data import sample_data_dir
+    from common.sample_data import sample_data_dir
 
     root = sample_data_dir()
     if (cfg.tokenizer is None or cfg.inputs is None) and root is None:

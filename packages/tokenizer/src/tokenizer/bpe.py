@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from corpus.fileio import atomic_path, write_json_atomic
+from common.fileio import atomic_path, write_json_atomic
 
 from tokenizer.bytelevel import is_byte_level, tokens_bytes
 

@@ -37,7 +37,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_roberta(args: argparse.Namespace) -> int:
-    from corpus.sample_data import sample_data_dir
+    from common.sample_data import sample_data_dir
 
     from tokenizer.gpt2 import build_roberta_dir
 
@@ -141,7 +141,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     report = run_bench(cfg)
     print(format_report(report))
     if args.output:
-        from corpus.fileio import write_json_atomic
+        from common.fileio import write_json_atomic
 
         from tokenizer.bench import plot_report
 

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from corpus.fileio import write_json_atomic
+from common.fileio import write_json_atomic
 from tqdm import tqdm
 
 from tokenizer.bpe import Tokenizer, TokenizerError

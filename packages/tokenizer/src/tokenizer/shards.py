@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from corpus.fileio import atomic_path, write_json_atomic
+from common.fileio import atomic_path, write_json_atomic
 
 FORMAT_NAME = "roberta-token-shards"
 FORMAT_VERSION = 1

@@ -258,7 +258,7 @@ def main(argv: list[str]) -> int:
     if "mfu" in res:
         print(f"MFU {res['mfu']:.1%}")
     if args.out:
-        from corpus.fileio import write_json_atomic
+        from common.fileio import write_json_atomic
 
         write_json_atomic(args.out, res)
         print(plot_bench(res, args.out.with_suffix(".png")))

@@ -202,7 +202,7 @@ def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
 
 def save_config(cfg: Config, path: Path) -> None:
     """Write the resolved config as JSON, atomically."""
-    from corpus.fileio import write_json_atomic
+    from common.fileio import write_json_atomic
 
     write_json_atomic(path, cfg.to_dict())
 

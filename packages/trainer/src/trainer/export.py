@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import torch
-from corpus.fileio import atomic_path, write_json_atomic
+from common.fileio import atomic_path, write_json_atomic
 
 from trainer.checkpoint import TOKENIZER_FILES, load_checkpoint
 from trainer.config import ModelConfig

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from corpus.fileio import atomic_path, write_json_atomic
+from common.fileio import atomic_path, write_json_atomic
 from corpus.openwebtext.submissions import iter_dump
 from corpus.openwebtext.urls import UrlFilterConfig, check_submission, normalize_url, url_hash
 

@@ -22,7 +22,7 @@ from typing import Any
 from corpus.build import WORK_DIR, _check_same_config, _cpu_seconds, finish_stats
 from corpus.errors import CorpusError
 from corpus.executors import ExecutorConfig, run_stages
-from corpus.fileio import write_json_atomic
+from common.fileio import write_json_atomic
 from corpus.sources import DEFAULT_SOURCE, read_paths_file, resolve_source
 from corpus.stages import (
     DOCS_DIR,

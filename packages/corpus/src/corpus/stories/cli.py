@@ -40,7 +40,7 @@ def add_parser(kinds) -> None:  # noqa: ANN001 - argparse's private _SubParsersA
 
 def default_queries() -> str:
     """WSC273 from the sample data's ``wsc/WSCollection.xml``."""
-    from corpus.sample_data import require_sample_data
+    from common.sample_data import require_sample_data
 
     return str(require_sample_data("wsc", "WSCollection.xml"))
 

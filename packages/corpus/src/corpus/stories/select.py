@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus.errors import CorpusError
-from corpus.fileio import write_json_atomic
+from common.fileio import write_json_atomic
 
 CHUNK = 1 << 16  # scores read per step from each memory-mapped file
 

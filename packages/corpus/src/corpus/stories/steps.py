@@ -18,7 +18,7 @@ import numpy as np
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from corpus.fileio import atomic_path
+from common.fileio import atomic_path
 from corpus.stories.scoring import NgramOverlapScorer
 
 SCORE_KEY = "stories_score"

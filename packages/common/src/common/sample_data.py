@@ -16,7 +16,7 @@ ENV_VAR = "ROBERTA_SAMPLE_DATA"
 def _default_candidates() -> list[Path]:
     # ../shared/data relative to the current directory (the repo root in CI) and to this checkout.
     here = Path(__file__).resolve()
-    repo_root = here.parents[4]  # packages/corpus/src/corpus/sample_data.py -> repo root
+    repo_root = here.parents[4]  # packages/common/src/common/sample_data.py -> repo root
     return [Path.cwd().parent / "shared" / "data", repo_root.parent / "shared" / "data"]
 
 

@@ -1,4 +1,4 @@
-"""Atomic file writes shared by every package: write to a temp file beside the target, then rename.
+"""Atomic file writes, the one owner for every package: write to a temp file beside the target, then rename.
 
 A crash mid-write leaves the old file (or nothing), never a half-written one, so resumable jobs can trust
 that any file present under its final name is complete.

@@ -1,0 +1,63 @@
+"""One-line CLI errors for every command: a bad flag or value prints ``error: ...`` and exits 2.
+
+argparse's default prints the usage block and the error; the README promises one line. ``Parser`` is the
+``ArgumentParser`` every CLI (and every subparser: pass ``parser_class=Parser``) is built from, and
+``run_cli`` turns a ``UserError`` raised anywhere below a command into the same one line.
+
+Usage: ``p = Parser(prog="tok")``; ``return run_cli(lambda: _dispatch(p.parse_args(argv)))``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from common.errors import UserError
+
+
+class Parser(argparse.ArgumentParser):
+    """``ArgumentParser`` whose errors are one ``error: ...`` line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        fail(message)
+
+
+def fail(message: str) -> None:
+    """Print ``error: message`` on stderr and exit 2."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def positive_int(raw: str) -> int:
+    """argparse ``type=``: an integer >= 1 (a bad value becomes the parser's one error line)."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r} must be at least 1")
+    return value
+
+
+def non_negative_int(raw: str) -> int:
+    """argparse ``type=``: an integer >= 0."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{raw!r} must be at least 0")
+    return value
+
+
+def run_cli(command: Callable[[], int], extra_errors: tuple[type[BaseException], ...] = ()) -> int:
+    """Run ``command``; a ``UserError`` (or one of ``extra_errors``) becomes one error line and exit 2."""
+    try:
+        return command()
+    except (UserError, *extra_errors) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted (re-run the same command to resume)", file=sys.stderr)
+        return 130
