@@ -1,6 +1,8 @@
 """corpus: build CC-NEWS, OpenWebText and Stories from CommonCrawl into zstd JSONL shards."""
 
 from common.fileio import atomic_path, write_json_atomic
+from common.sample_data import require_sample_data, sample_data_dir
+
 from corpus.formats import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -14,7 +16,6 @@ from corpus.formats import (
     write_shard,
     write_stats,
 )
-from common.sample_data import require_sample_data, sample_data_dir
 
 # The build API pulls in datatrove/trafilatura; re-export it lazily so readers of shards stay light.
 _LAZY = {

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.fileio import write_json_atomic
+
 from corpus.errors import CorpusError
 from corpus.executors import ExecutorConfig, run_stages
-from common.fileio import write_json_atomic
 from corpus.formats import write_stats
 from corpus.sources import DEFAULT_SOURCE, list_cc_news_warcs, resolve_source
 from corpus.stages import (

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import zstandard
-
+from common.errors import UserError
 from common.fileio import atomic_path, write_json_atomic
 
 FORMAT_NAME = "roberta-corpus-jsonl"
@@ -28,8 +28,8 @@ STATS_FILE = "stats.json"
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "text", "url", "date", "source")
 
 
-class CorpusFormatError(ValueError):
-    """A corpus shard or document does not follow the contract."""
+class CorpusFormatError(UserError, ValueError):
+    """A corpus shard or document does not follow the contract (a ``UserError``: one line at the CLI)."""
 
 
 def validate_document(doc: Mapping[str, Any]) -> None:

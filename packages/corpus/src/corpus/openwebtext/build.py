@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.fileio import write_json_atomic
+
 from corpus.build import WORK_DIR, _check_same_config, _cpu_seconds, finish_stats
 from corpus.errors import CorpusError
 from corpus.executors import ExecutorConfig, run_stages
-from common.fileio import write_json_atomic
 from corpus.openwebtext.cdx import CdxConfig
 from corpus.openwebtext.fetch import FetchConfig
 from corpus.openwebtext.mine import mine_urls

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.fileio import write_json_atomic
+
 from corpus.build import WORK_DIR, _check_same_config, _cpu_seconds, finish_stats
 from corpus.errors import CorpusError
 from corpus.executors import ExecutorConfig, run_stages
-from common.fileio import write_json_atomic
 from corpus.sources import DEFAULT_SOURCE, read_paths_file, resolve_source
 from corpus.stages import (
     DOCS_DIR,
