@@ -8,7 +8,7 @@ Usage: ``raise CorpusError(f"source folder not found: {path}")``
 
 from __future__ import annotations
 
-from common.errors import UserError
+from common import UserError
 
 
 class CorpusError(UserError):

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import zstandard
-from common.errors import UserError
-from common.fileio import atomic_path, write_json_atomic
+from common import UserError, atomic_path, write_json_atomic
 
 FORMAT_NAME = "roberta-corpus-jsonl"
 FORMAT_VERSION = 1

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from common.fileio import atomic_path, write_json_atomic
+from common import atomic_path, write_json_atomic
 from tqdm import tqdm
 
 from corpus.openwebtext.submissions import iter_dump

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from common.fileio import write_json_atomic
+from common import write_json_atomic
 
 from corpus.errors import CorpusError
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from common.fileio import atomic_path
+from common import atomic_path
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
