@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from corpus.bench import load_pages, page_tp_fp_fn, prf, shingles
+from corpus.bench_extract import load_pages, page_tp_fp_fn, prf, shingles
 from corpus.errors import CorpusError
 from corpus.steps.extract import ExtractConfig, extract_article
 from hypothesis import given

@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from corpus.steps.dedup import normalized_text_key, normalized_url
+from corpus.steps.dedup import normalized_text_key
 from corpus.steps.filters import BoilerplateFilter, EnglishFilter, LengthFilter, quality_filters
+from corpus.urls import url_key as normalized_url
 from datatrove.data import Document
 
 EN = (

@@ -11,7 +11,8 @@ import pytest
 import zstandard
 from corpus.openwebtext.mine import list_url_files, mine_urls
 from corpus.openwebtext.submissions import SubmissionDumpError, expand_dumps, iter_dump, iter_submissions
-from corpus.openwebtext.urls import UrlFilterConfig, check_submission, normalize_url, read_blocklist, url_key
+from corpus.openwebtext.urls import UrlFilterConfig, check_submission, read_blocklist
+from corpus.urls import normalize_url, url_key
 
 OWT = "openwebtext_inputs"
 

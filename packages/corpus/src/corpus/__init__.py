@@ -1,6 +1,7 @@
 """corpus: build CC-NEWS, OpenWebText and Stories from CommonCrawl into zstd JSONL shards."""
 
-from common.fileio import atomic_path, write_json_atomic
+from common import atomic_path, require_sample_data, sample_data_dir, write_json_atomic
+
 from corpus.formats import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -14,15 +15,14 @@ from corpus.formats import (
     write_shard,
     write_stats,
 )
-from common.sample_data import require_sample_data, sample_data_dir
 
 # The build API pulls in datatrove/trafilatura; re-export it lazily so readers of shards stay light.
 _LAZY = {
-    "build_cc_news": "corpus.build",
-    "CCNewsConfig": "corpus.build",
+    "build_cc_news": "corpus.ccnews.build",
+    "CCNewsConfig": "corpus.ccnews.build",
     "CorpusError": "corpus.errors",
     "ExecutorConfig": "corpus.executors",
-    "FilterConfig": "corpus.stages",
+    "FilterConfig": "corpus.steps.filters",
     "ExtractConfig": "corpus.steps.extract",
     "DedupConfig": "corpus.steps.dedup",
     "extract_article": "corpus.steps.extract",

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import zstandard
-
-from common.fileio import atomic_path, write_json_atomic
+from common import UserError, atomic_path, write_json_atomic
 
 FORMAT_NAME = "roberta-corpus-jsonl"
 FORMAT_VERSION = 1
@@ -28,8 +27,8 @@ STATS_FILE = "stats.json"
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "text", "url", "date", "source")
 
 
-class CorpusFormatError(ValueError):
-    """A corpus shard or document does not follow the contract."""
+class CorpusFormatError(UserError, ValueError):
+    """A corpus shard or document does not follow the contract (a ``UserError``: one line at the CLI)."""
 
 
 def validate_document(doc: Mapping[str, Any]) -> None:

@@ -135,7 +135,7 @@ def run(args) -> int:  # noqa: ANN001 - an argparse.Namespace from add_parser
     if args.json:
         from dataclasses import asdict
 
-        from common.fileio import write_json_atomic
+        from common import write_json_atomic
 
         write_json_atomic(args.json, {"rows": [asdict(r) for r in rows]})
     return 0

@@ -18,22 +18,10 @@ from datatrove.pipeline.base import PipelineStep
 
 from corpus.steps.dedup import DedupConfig, RegexWordTokenizer, normalized_text_key, normalized_url_key
 from corpus.steps.extract import ArticleExtractor, ExtractConfig
-from corpus.steps.filters import EnglishFilter, LengthFilter, quality_filters
+from corpus.steps.filters import EnglishFilter, FilterConfig, LengthFilter, quality_filters
 from corpus.steps.io import CorpusShardWriter, RankJsonlReader
 
 DOCS_DIR = "10_docs"
-
-
-@dataclass(frozen=True, kw_only=True)
-class FilterConfig:
-    """Document filters: language, length, Gopher/C4 quality; ``write_dropped`` keeps dropped docs aside."""
-
-    languages: tuple[str, ...] = ("en",)
-    min_language_score: float = 0.65
-    min_words: int = 50
-    min_chars: int = 200
-    quality: bool = True
-    write_dropped: bool = False
 
 
 @dataclass(kw_only=True)

@@ -25,8 +25,8 @@ _EXPORTS = {
     "iter_submissions": "submissions",
     "UrlFilterConfig": "urls",
     "check_submission": "urls",
-    "normalize_url": "urls",
-    "url_key": "urls",
+    "normalize_url": "corpus.urls",
+    "url_key": "corpus.urls",
     "OpenWebTextConfig": "build",
     "build_openwebtext": "build",
 }
@@ -36,4 +36,5 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'corpus.openwebtext' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"corpus.openwebtext.{_EXPORTS[name]}"), name)
+    module = _EXPORTS[name]
+    return getattr(importlib.import_module(module if "." in module else f"corpus.openwebtext.{module}"), name)

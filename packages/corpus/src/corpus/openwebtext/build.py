@@ -11,33 +11,25 @@ Usage: ``stats = build_openwebtext(OpenWebTextConfig(submissions=("RS_*.zst",), 
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corpus.build import WORK_DIR, _check_same_config, _cpu_seconds, finish_stats
+from corpus.buildkit import WORK_DIR, cpu_seconds, finish_stats, record_settings
 from corpus.errors import CorpusError
 from corpus.executors import ExecutorConfig, run_stages
-from common.fileio import write_json_atomic
 from corpus.openwebtext.cdx import CdxConfig
 from corpus.openwebtext.fetch import FetchConfig
 from corpus.openwebtext.mine import mine_urls
 from corpus.openwebtext.steps import CdxLookup, UrlListReader, WarcRangeFetch
 from corpus.openwebtext.submissions import expand_dumps
 from corpus.openwebtext.urls import UrlFilterConfig
-from corpus.stages import (
-    DOCS_DIR,
-    FilterConfig,
-    Stage,
-    dedup_and_write_stages,
-    document_steps,
-    intermediate_writer,
-)
+from corpus.stages import DOCS_DIR, Stage, dedup_and_write_stages, document_steps, intermediate_writer
 from corpus.steps.dedup import DedupConfig
 from corpus.steps.extract import ExtractConfig
+from corpus.steps.filters import FilterConfig
 
 SOURCE_NAME = "openwebtext"
 URLS_DIR = "00_urls"
@@ -121,17 +113,12 @@ def build_openwebtext(
     output = Path(output)
     expand_dumps(list(cfg.submissions))  # a wrong --submissions is the likelier mistake: report it first
     check_fetch_source(cfg.fetch.source)
-    resolved = {
-        "build": {"kind": SOURCE_NAME, **dataclasses.asdict(cfg)},
-        "executor": dataclasses.asdict(ex_cfg),
-    }
-    _check_same_config(output, resolved)
-    write_json_atomic(output / "config.json", resolved)
-    start, cpu0 = time.time(), _cpu_seconds()
+    record_settings(output, SOURCE_NAME, cfg, ex_cfg)
+    start, cpu0 = time.time(), cpu_seconds()
     stages, facts = openwebtext_stages(cfg, output, progress=progress)
     run_stages(stages, ex_cfg, output / WORK_DIR / "logs", progress=progress)
     if ex_cfg.kind == "slurm":
         return {"submitted_stages": [s.name for s in stages], **facts}
     return finish_stats(
-        output, facts, wall_s=time.time() - start, cpu_s=_cpu_seconds() - cpu0, source=cfg.fetch.source
+        output, facts, wall_s=time.time() - start, cpu_s=cpu_seconds() - cpu0, source=cfg.fetch.source
     )

@@ -8,18 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 
+from corpus.buildkit import add_executor_args
+from corpus.sources import DEFAULT_SOURCE
+
 COMMONCRAWL_INDEX = (
     "https://index.commoncrawl.org/CC-MAIN-2019-04-index"  # = corpus.openwebtext.cdx's default
 )
-COMMONCRAWL_DATA = "https://data.commoncrawl.org"
-
-
-def add_common_args(p: argparse.ArgumentParser) -> None:
-    """Executor flags shared with ``build cc-news``."""
-    p.add_argument("--executor", default="local", choices=["local", "slurm", "ray"])
-    p.add_argument("--tasks", type=int, default=1, help="datatrove tasks")
-    p.add_argument("--workers", type=int, default=1, help="tasks run at once (local/ray)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def add_parser(kinds) -> None:  # noqa: ANN001 - argparse's private _SubParsersAction
@@ -43,22 +37,22 @@ def add_parser(kinds) -> None:  # noqa: ANN001 - argparse's private _SubParsersA
         default=[COMMONCRAWL_INDEX],
         help="CDX index endpoint(s) (pywb API), asked in order",
     )
-    p.add_argument(
-        "--source", default=COMMONCRAWL_DATA, help="where WARC files are: https URL or local folder"
-    )
+    p.add_argument("--source", default=DEFAULT_SOURCE, help="where WARC files are: https URL or local folder")
     p.add_argument("--blocklist", default=None, help="file of extra domains to drop, one a line")
     p.add_argument("--limit", type=int, default=None, help="look up at most N URLs in total")
-    add_common_args(p)
+    add_executor_args(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, extra: list[str]) -> int:
     """Build OpenWebText from parsed arguments plus ``--section.field=value`` overrides."""
+    from common import apply_overrides
+
+    from corpus.buildkit import executor_config
     from corpus.openwebtext.build import OpenWebTextConfig, build_openwebtext
     from corpus.openwebtext.cdx import CdxConfig
     from corpus.openwebtext.fetch import FetchConfig
     from corpus.openwebtext.urls import UrlFilterConfig, read_blocklist
-    from corpus.overrides import apply_overrides
 
     extra_block = read_blocklist(args.blocklist) if args.blocklist else ()
     cfg = OpenWebTextConfig(
@@ -75,13 +69,3 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     stats.pop("stages", None)
     print(json.dumps(stats, indent=2))
     return 0
-
-
-def executor_config(args: argparse.Namespace, extra: list[str]):  # noqa: ANN201 - (ExecutorConfig, list[str])
-    """The executor config from ``--executor/--workers`` plus ``--executor.FIELD=V``; the other overrides."""
-    from corpus.executors import ExecutorConfig
-    from corpus.overrides import apply_overrides
-
-    ex_extra = [e.replace("--executor.", "--", 1) for e in extra if e.startswith("--executor.")]
-    ex_cfg = apply_overrides(ExecutorConfig(kind=args.executor, workers=args.workers), ex_extra)
-    return ex_cfg, [e for e in extra if not e.startswith("--executor.")]

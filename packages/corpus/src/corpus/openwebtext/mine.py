@@ -19,11 +19,12 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from common import atomic_path, write_json_atomic
 from tqdm import tqdm
 
-from common.fileio import atomic_path, write_json_atomic
 from corpus.openwebtext.submissions import iter_dump
-from corpus.openwebtext.urls import UrlFilterConfig, check_submission, normalize_url, url_hash
+from corpus.openwebtext.urls import UrlFilterConfig, check_submission, url_hash
+from corpus.urls import normalize_url
 
 MINING_FILE = "mining.json"
 KEPT_FIELDS = ("id", "score", "created_utc", "subreddit", "title")

@@ -1,4 +1,4 @@
-"""Decide which Reddit submissions become OpenWebText URLs, and normalise URLs for deduplication.
+"""Decide which Reddit submissions become OpenWebText URLs (URL normalisation itself is ``corpus.urls``).
 
 OpenWebText (Gokaslan & Cohen 2019, after GPT-2's WebText) keeps link posts with score (karma) >= 3 and drops
 self posts, media/file links and a domain blocklist; URLs are then deduplicated. ``check_submission`` returns
@@ -10,11 +10,12 @@ Usage: ``reason = check_submission(sub, UrlFilterConfig()); url = normalize_url(
 from __future__ import annotations
 
 import hashlib
-import html
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from corpus.urls import normalize_url, url_key
 
 # Domains whose links are media, social or Reddit itself: no article text behind them. The top of
 # shared/data/openwebtext_inputs/domain_stats_3million_links.txt (reddit, imgur, youtube dominate).
@@ -33,9 +34,6 @@ MEDIA_EXTENSIONS: tuple[str, ...] = (
     ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".ps", ".djvu",
     ".zip", ".rar", ".7z", ".gz", ".tgz", ".bz2", ".xz", ".tar", ".exe", ".dmg", ".apk", ".iso", ".bin", ".torrent",
 )  # fmt: skip
-
-TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref_src")
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,38 +61,6 @@ def read_blocklist(path: str | Path) -> tuple[str, ...]:
 
 def _strip_www(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
-
-
-def normalize_url(url: str) -> str | None:
-    """Canonical form of a submitted URL, or ``None`` if it is not an absolute http(s) URL.
-
-    Unescapes Pushshift's HTML entities (``&amp;``), lower-cases scheme and host, drops default ports, the
-    fragment and tracking parameters (utm_*, fbclid...), and gives an empty path as ``/``.
-    """
-    url = html.unescape(url.strip())
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").rstrip(".")
-    if scheme not in DEFAULT_PORTS or not host or " " in host:
-        return None
-    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith(TRACKING_PARAMS)
-    ]
-    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query, doseq=True), ""))
-
-
-def url_key(normalized: str) -> str:
-    """Dedup key: the CC-NEWS build's URL key (no scheme, no ``www.``, sorted query, no trailing slash)."""
-    from corpus.steps.dedup import normalized_url
-
-    return normalized_url(normalized)
 
 
 def url_hash(normalized: str) -> int:

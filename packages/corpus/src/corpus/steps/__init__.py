@@ -14,6 +14,7 @@ from corpus.steps.extract import ArticleExtractor, ExtractConfig, extract_articl
 from corpus.steps.filters import (
     BoilerplateFilter,
     EnglishFilter,
+    FilterConfig,
     LengthFilter,
     quality_filters,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "DedupConfig",
     "EnglishFilter",
     "ExtractConfig",
+    "FilterConfig",
     "LengthFilter",
     "RankJsonlReader",
     "RegexWordTokenizer",

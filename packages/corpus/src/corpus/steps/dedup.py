@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from datatrove.data import Document
 from datatrove.utils.word_tokenizers import WordTokenizer
 
+from corpus.urls import url_key
+
 _SENT_RE = re.compile(r"(?<=[.!?])\s+")
-_TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref", "cmpid")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,19 +54,10 @@ class RegexWordTokenizer(WordTokenizer):
         return [m.span() for m in re.finditer(r"\S+", text)]
 
 
-def normalized_url(url: str) -> str:
-    """Canonical URL for exact dedup: no scheme, lowercase host without ``www.``, no fragment, no trailing
-    slash, tracking query parameters dropped and the rest sorted."""
-    parts = urlsplit(url.strip())
-    host = parts.netloc.lower().removeprefix("www.")
-    query = sorted((k, v) for k, v in parse_qsl(parts.query) if not k.lower().startswith(_TRACKING))
-    path = parts.path.rstrip("/") or "/"
-    return f"{host}{path}" + (f"?{urlencode(query)}" if query else "")
-
-
 def normalized_url_key(doc: Document) -> bytes:
-    """Exact-dedup content getter: the document's normalized URL (falls back to its id), UTF-8 bytes."""
-    return (normalized_url(doc.metadata.get("url") or "") or str(doc.id)).encode("utf-8")
+    """Exact-dedup content getter: the document's URL key (``corpus.urls.url_key``; falls back to its id),
+    UTF-8 bytes."""
+    return (url_key(doc.metadata.get("url") or "") or str(doc.id)).encode("utf-8")
 
 
 def normalized_text_key(doc: Document) -> bytes:

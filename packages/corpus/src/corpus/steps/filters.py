@@ -3,12 +3,15 @@ Gopher/C4-style repetition and boilerplate rules. Each is a datatrove ``BaseFilt
 returns ``(False, reason)`` when it drops, so every drop is counted as ``dropped_<reason>`` and can be written
 aside with ``exclusion_writer``.
 
+``FilterConfig`` holds the settings of all of them for a build (``corpus.stages.document_steps`` reads it).
+
 Usage: ``[EnglishFilter(), LengthFilter(min_words=50), *quality_filters()]`` inside a stage
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from datatrove.data import Document
@@ -17,6 +20,18 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 from corpus.steps.dedup import RegexWordTokenizer
 
 _WORD_RE = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FilterConfig:
+    """Document filters: language, length, Gopher/C4 quality; ``write_dropped`` keeps dropped docs aside."""
+
+    languages: tuple[str, ...] = ("en",)
+    min_language_score: float = 0.65
+    min_words: int = 50
+    min_chars: int = 200
+    quality: bool = True
+    write_dropped: bool = False
 
 
 class EnglishFilter(BaseFilter):

@@ -11,7 +11,6 @@ Usage: ``stats = build_stories(StoriesConfig(source=mirror, crawl="CC-MAIN-2018-
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 import time
@@ -19,21 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corpus.build import WORK_DIR, _check_same_config, _cpu_seconds, finish_stats
+from corpus.buildkit import WORK_DIR, cpu_seconds, finish_stats, record_settings
 from corpus.errors import CorpusError
 from corpus.executors import ExecutorConfig, run_stages
-from common.fileio import write_json_atomic
 from corpus.sources import DEFAULT_SOURCE, read_paths_file, resolve_source
-from corpus.stages import (
-    DOCS_DIR,
-    FilterConfig,
-    Stage,
-    dedup_and_write_stages,
-    document_steps,
-    intermediate_writer,
-)
+from corpus.stages import DOCS_DIR, Stage, dedup_and_write_stages, document_steps, intermediate_writer
 from corpus.steps.dedup import DedupConfig
 from corpus.steps.extract import ExtractConfig
+from corpus.steps.filters import FilterConfig
 from corpus.steps.io import CorpusShardWriter, RankJsonlReader
 from corpus.steps.warc import WarcRecordReader
 from corpus.stories.queries import load_queries
@@ -132,13 +124,8 @@ def build_stories(
         )
     output = Path(output)
     questions = load_queries(cfg.queries)
-    resolved = {
-        "build": {"kind": SOURCE_NAME, **dataclasses.asdict(cfg)},
-        "executor": dataclasses.asdict(ex_cfg),
-    }
-    _check_same_config(output, resolved)
-    write_json_atomic(output / "config.json", resolved)
-    start, cpu0 = time.time(), _cpu_seconds()
+    record_settings(output, SOURCE_NAME, cfg, ex_cfg)
+    start, cpu0 = time.time(), cpu_seconds()
     stages, facts = score_stages(cfg, output, questions, progress=progress)
     logs = output / WORK_DIR / "logs"
     run_stages(stages, ex_cfg, logs, progress=progress)
@@ -148,5 +135,5 @@ def build_stories(
     run_stages([select], ex_cfg, logs, progress=progress)  # logs/00_select, beside the score stages' folders
     facts["selection"] = {"scored": plan.total, "kept": plan.keep, "threshold": plan.threshold}
     return finish_stats(
-        output, facts, wall_s=time.time() - start, cpu_s=_cpu_seconds() - cpu0, source=cfg.source
+        output, facts, wall_s=time.time() - start, cpu_s=cpu_seconds() - cpu0, source=cfg.source
     )

@@ -8,13 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 
-COMMONCRAWL_DATA = "https://data.commoncrawl.org"
+from corpus.buildkit import add_executor_args
+from corpus.sources import DEFAULT_SOURCE
 
 
 def add_parser(kinds) -> None:  # noqa: ANN001 - argparse's private _SubParsersAction
     """Register ``build stories`` on the ``corpus build`` subparsers."""
-    from corpus.openwebtext.cli import add_common_args
-
     p = kinds.add_parser(
         "stories",
         help="Stories: CommonCrawl documents closest to commonsense questions (Trinh & Le 2018)",
@@ -23,7 +22,7 @@ def add_parser(kinds) -> None:  # noqa: ANN001 - argparse's private _SubParsersA
         "overrides: --extract.FIELD=V, --filters.FIELD=V, --dedup.FIELD=V, --executor.FIELD=V.",
     )
     p.add_argument(
-        "--source", default=COMMONCRAWL_DATA, help="https URL, s3://commoncrawl or a local mirror folder"
+        "--source", default=DEFAULT_SOURCE, help="https URL, s3://commoncrawl or a local mirror folder"
     )
     p.add_argument("--crawl", required=True, help="main crawl name, CC-MAIN-YYYY-WW")
     p.add_argument(
@@ -34,21 +33,22 @@ def add_parser(kinds) -> None:  # noqa: ANN001 - argparse's private _SubParsersA
         "--top-fraction", type=float, default=0.001, help="fraction kept (default 0.001, the paper's)"
     )
     p.add_argument("--limit", type=int, default=None, help="read at most N HTML pages in total")
-    add_common_args(p)
+    add_executor_args(p)
     p.set_defaults(run=run)
 
 
 def default_queries() -> str:
     """WSC273 from the sample data's ``wsc/WSCollection.xml``."""
-    from common.sample_data import require_sample_data
+    from common import require_sample_data
 
     return str(require_sample_data("wsc", "WSCollection.xml"))
 
 
 def run(args: argparse.Namespace, extra: list[str]) -> int:
     """Build Stories from parsed arguments plus ``--section.field=value`` overrides."""
-    from corpus.openwebtext.cli import executor_config
-    from corpus.overrides import apply_overrides
+    from common import apply_overrides
+
+    from corpus.buildkit import executor_config
     from corpus.stories.build import StoriesConfig, build_stories
 
     cfg = StoriesConfig(

@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from common import write_json_atomic
 
 from corpus.errors import CorpusError
-from common.fileio import write_json_atomic
 
 CHUNK = 1 << 16  # scores read per step from each memory-mapped file
 

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from common import atomic_path
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from common.fileio import atomic_path
 from corpus.stories.scoring import NgramOverlapScorer
 
 SCORE_KEY = "stories_score"

@@ -10,34 +10,22 @@ Usage: ``stats = build_cc_news("../shared/data/cc_news_mirror", "out/ccnews", "2
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import math
-import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from corpus.buildkit import WORK_DIR, finish_stats, record_settings
 from corpus.errors import CorpusError
 from corpus.executors import ExecutorConfig, run_stages
-from common.fileio import write_json_atomic
-from corpus.formats import write_stats
 from corpus.sources import DEFAULT_SOURCE, list_cc_news_warcs, resolve_source
-from corpus.stages import (
-    DOCS_DIR,
-    FilterConfig,
-    Stage,
-    dedup_and_write_stages,
-    document_steps,
-    intermediate_writer,
-)
+from corpus.stages import DOCS_DIR, Stage, dedup_and_write_stages, document_steps, intermediate_writer
 from corpus.steps.dates import DateWindowFilter
 from corpus.steps.dedup import DedupConfig
 from corpus.steps.extract import ExtractConfig
+from corpus.steps.filters import FilterConfig
 from corpus.steps.warc import WarcRecordReader
-
-WORK_DIR = "_work"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,16 +73,6 @@ def cc_news_stages(cfg: CCNewsConfig, output: Path, *, progress: bool = False) -
     return stages, listing
 
 
-def _check_same_config(output: Path, resolved: dict) -> None:
-    """Refuse to resume a folder built with other settings (its completion markers would be wrong)."""
-    path = output / "config.json"
-    if path.is_file():
-        old = json.loads(path.read_text())
-        new = json.loads(json.dumps(resolved, default=str))  # tuples -> lists, as stored
-        if old.get("build") != new["build"]:
-            raise CorpusError(f"{output} holds a build with different settings; use a new --output")
-
-
 def build_cc_news(
     source: str | Path = DEFAULT_SOURCE,
     output: str | Path = "cc_news",
@@ -127,43 +105,10 @@ def build_cc_news(
     )
     output = Path(output)
     stages, listing = cc_news_stages(cfg, output, progress=progress)
-    resolved = {
-        "build": {"kind": "cc-news", **dataclasses.asdict(cfg)},
-        "executor": dataclasses.asdict(ex_cfg),
-    }
-    _check_same_config(output, resolved)
-    write_json_atomic(output / "config.json", resolved)
+    record_settings(output, "cc-news", cfg, ex_cfg)
     logs = output / WORK_DIR / "logs"
     start = time.time()
     run_stages(stages, ex_cfg, logs, progress=progress)
     if ex_cfg.kind == "slurm":
         return {"submitted_stages": [s.name for s in stages], **listing}
     return finish_stats(output, listing, wall_s=time.time() - start, source=cfg.source)
-
-
-def _cpu_seconds() -> float:
-    """CPU seconds of this process and its waited-for children (kept for callers measuring a run themselves)."""
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def finish_stats(
-    output: Path, listing: dict, *, wall_s: float, source: str, cpu_s: float | None = None
-) -> dict[str, Any]:
-    """Collect the stage stats, add rates, write ``stats.json`` via the contract writer, return it.
-
-    ``cpu_s`` in the result is the CPU time of every task of every stage (from the per-task stats, so a resumed
-    build counts the work of all its runs); the ``cpu_s`` argument is only a fallback for stages without the
-    task clock. ``wall_s`` and ``docs_per_s`` are this run's.
-    """
-    from corpus.buildstats import collect_stats
-
-    stats = {"source": source, **listing, **collect_stats(output / WORK_DIR / "logs")}
-    if not stats["cpu_s"] and cpu_s:
-        stats["cpu_s"] = round(cpu_s, 3)
-    stats["wall_s"] = round(wall_s, 3)
-    stats["docs_per_s"] = round(stats["html_pages"] / wall_s, 2) if wall_s > 0 else None
-    cpu = stats["cpu_s"]
-    stats["docs_per_s_per_core"] = round(stats["html_pages"] / cpu, 2) if cpu > 0 else None
-    write_stats(output, stats)
-    return stats

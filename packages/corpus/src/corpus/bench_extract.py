@@ -7,7 +7,7 @@ multiset overlaps, normalised to sum to 1; precision and recall are averaged ove
 harmonic mean. Speed: pages per CPU-second of this process (= docs/s per core), extractors interleaved
 page by page so machine load hits both alike.
 
-Usage: ``corpus bench-extract`` or ``python -m corpus.bench``
+Usage: ``corpus bench-extract`` or ``python -m corpus.bench_extract``
 """
 
 from __future__ import annotations
@@ -170,7 +170,9 @@ def plot(results: dict[str, Any], path: str | Path) -> None:
 def main(args: argparse.Namespace | None = None) -> int:
     """CLI body of ``corpus bench-extract``."""
     if args is None:
-        parser = argparse.ArgumentParser(prog="python -m corpus.bench")
+        from common import Parser
+
+        parser = Parser(prog="python -m corpus.bench_extract")
         parser.add_argument("--data", default=None)
         parser.add_argument("--rounds", type=int, default=3)
         parser.add_argument("--ngram", type=int, default=4)
@@ -182,7 +184,7 @@ def main(args: argparse.Namespace | None = None) -> int:
     if args.data:
         folder = Path(args.data)
     else:
-        from common.sample_data import require_sample_data
+        from common import require_sample_data
 
         folder = require_sample_data("article_extraction_benchmark")
     if not folder.is_dir():
@@ -190,7 +192,7 @@ def main(args: argparse.Namespace | None = None) -> int:
     results = run_benchmark(folder, rounds=args.rounds, ngram=args.ngram)
     print(format_table(results))
     if args.json_out:
-        from common.fileio import write_json_atomic
+        from common import write_json_atomic
 
         write_json_atomic(args.json_out, results)
     if getattr(args, "plot", None):
@@ -199,10 +201,6 @@ def main(args: argparse.Namespace | None = None) -> int:
 
 
 if __name__ == "__main__":
-    import sys
+    from common import run_cli
 
-    try:
-        raise SystemExit(main())
-    except CorpusError as e:
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(2) from None
+    raise SystemExit(run_cli(main, extra_errors=(FileNotFoundError,)))
