@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from tokenizer import ShardError, Tokenizer, open_shards, read_manifest, read_shards, verify_shards
 from tokenizer.cli import main
-from tokenizer.encode import is_valid_doc
+from tokenizer.encode.job import EncodeConfig, EncodeError, run_encode
+from tokenizer.encode.sentences import split_sentences
+from tokenizer.encode.units import is_valid_doc
 from tokenizer.inputs import iter_documents
-from tokenizer.job import EncodeConfig, EncodeError, run_encode
-from tokenizer.sentences import split_sentences
 
 
 def _encode(roberta_dir: Path, inputs: list[Path], out: Path, **kw) -> dict:

@@ -7,13 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from corpus.formats import write_shard
+from corpus import write_shard
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tokenizer import Tokenizer
+from tokenizer import Tokenizer, TrainConfig, train_bpe
 from tokenizer.cli import main
 from tokenizer.inputs import iter_documents
-from tokenizer.train import TrainConfig, train
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +74,7 @@ def _load(folder: Path) -> Tokenizer:
 
 
 def test_max_bytes_bounds_the_sample_across_files(corpus_dir: Path, tmp_path: Path):
-    report = train(
+    report = train_bpe(
         TrainConfig(inputs=(str(corpus_dir),), output=str(tmp_path), vocab_size=600, max_bytes=400_000)
     )
     assert 0 < report["bytes"] <= 400_000 and report["docs"] >= 2
@@ -85,7 +84,9 @@ def test_char_bpe_baseline(sample_data: Path, tmp_path: Path):
     from transformers import AutoTokenizer
 
     inputs = [str(sample_data / "english_text" / "inaugural.zip")]
-    report = train(TrainConfig(inputs=tuple(inputs), output=str(tmp_path), vocab_size=800, kind="char-bpe"))
+    report = train_bpe(
+        TrainConfig(inputs=tuple(inputs), output=str(tmp_path), vocab_size=800, kind="char-bpe")
+    )
     assert report["kind"] == "char-bpe" and not report["fast_encode"]
     tok = Tokenizer.from_dir(tmp_path)
     assert tok.kind == "char-bpe" and tok.mask_id == tok.vocab_size - 1 == 799
