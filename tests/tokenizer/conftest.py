@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,18 @@ def gpt2_src(sample_data: Path) -> Path:
 def roberta_dir(gpt2_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("roberta_tok")
     build_roberta_dir(gpt2_src, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def classic_dir(roberta_dir: Path, gpt2_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The classic HF folder: ``vocab.json`` + ``merges.txt`` only (what ``RobertaTokenizerFast`` loads).
+
+    ``merges.txt`` is GPT-2's original ``vocab.bpe`` from the sample data (= HF roberta-base ``merges.txt``);
+    ``vocab.json`` is RoBERTa's table derived from the sample data (= HF roberta-base ``vocab.json``)."""
+    out = tmp_path_factory.mktemp("classic_tok")
+    shutil.copy(roberta_dir / "vocab.json", out / "vocab.json")
+    (out / "merges.txt").symlink_to(gpt2_src / "vocab.bpe")
     return out
 
 

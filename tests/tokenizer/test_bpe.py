@@ -67,3 +67,28 @@ def test_bad_folders_give_tokenizer_errors(tmp_path: Path, roberta: Tokenizer):
         Tokenizer(vocab=vocab, merges=roberta.merges)
     with pytest.raises(TokenizerError, match="lacks GPT-2"):
         build_roberta_tokenizer(tmp_path)
+
+
+def test_classic_hf_folder_loads_and_encodes_like_the_full_folder(
+    classic_dir: Path, roberta: Tokenizer, small_docs: list[tuple[str, str]]
+):
+    """A folder of ``vocab.json`` + ``merges.txt`` only (no ``tokenizer.json``) is RoBERTa's byte-level BPE:
+    same identity, same ids as the full folder and as ``RobertaTokenizerFast`` on that same folder."""
+    from transformers import RobertaTokenizerFast
+
+    assert sorted(p.name for p in classic_dir.iterdir()) == ["merges.txt", "vocab.json"]
+    tok = Tokenizer.from_dir(classic_dir)
+    assert tok.kind == "byte-bpe" and tok.fast and tok.vocab_size == 50265 and tok.mask_id == 50264
+    assert tok.vocab == roberta.vocab and tok.merges == roberta.merges and tok.sha256 == roberta.sha256
+    texts = [t for _, t in small_docs[:40]] + ["Hello world", "a <mask> b <s></s>", " \n\t spaces  "]
+    ours = tok.encode_batch(texts)
+    assert ours == roberta.encode_batch(texts)
+    hf = RobertaTokenizerFast.from_pretrained(str(classic_dir), model_max_length=10**9)
+    assert ours == hf(texts, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+    assert [tok.decode(ids) for ids in ours] == texts
+
+
+def test_classic_folder_needs_both_files(classic_dir: Path, tmp_path: Path):
+    (tmp_path / "vocab.json").write_bytes((classic_dir / "vocab.json").read_bytes())
+    with pytest.raises(TokenizerError, match="no merges.txt"):
+        Tokenizer.from_dir(tmp_path)

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from tokenizer import ShardError, Tokenizer, open_shards, read_manifest, read_shards, verify_shards
 from tokenizer.cli import main
-from tokenizer.encode import is_valid_doc
+from tokenizer.encode.job import EncodeConfig, EncodeError, run_encode
+from tokenizer.encode.sentences import split_sentences
+from tokenizer.encode.units import is_valid_doc
 from tokenizer.inputs import iter_documents
-from tokenizer.job import EncodeConfig, EncodeError, run_encode
-from tokenizer.sentences import split_sentences
 
 
 def _encode(roberta_dir: Path, inputs: list[Path], out: Path, **kw) -> dict:
@@ -116,6 +116,24 @@ def test_killed_run_resumes_without_loss_or_duplication(roberta_dir: Path, sampl
     assert read_manifest(clean)["splits"] == manifest["splits"]
 
 
+def test_encode_with_classic_hf_folder(classic_dir: Path, small_inputs, encoded: Path, tmp_path: Path):
+    """``tok encode --tokenizer`` a folder of only vocab.json + merges.txt writes the same shards."""
+    out = tmp_path / "classic"
+    argv = [
+        "encode",
+        "--tokenizer",
+        str(classic_dir),
+        "--input",
+        *map(str, small_inputs),
+        "--output",
+        str(out),
+    ]
+    assert main([*argv, "--workers", "1", "--valid-fraction", "0.2", "--unit-mb", "0.3", "--quiet"]) == 0
+    manifest, reference = read_manifest(out), read_manifest(encoded)
+    assert manifest["splits"] == reference["splits"]
+    assert manifest["tokenizer_sha256"] == reference["tokenizer_sha256"]
+
+
 def _corrupt_copy(src: Path, dst: Path) -> Path:
     dst.mkdir()
     for f in src.iterdir():
@@ -168,6 +186,30 @@ def test_user_mistakes_print_one_error_line(argv, message, roberta_dir: Path, tm
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["encode", "--tokenizer", "t", "--input", "x", "--output", "o", "--workers", "many"],
+        ["train", "--input", "x", "--output", "o", "--no-such-flag"],
+        ["inspect"],
+        ["decode", "--tokenizer", "t", "--split", "test"],
+        ["frobnicate"],
+    ],
+)
+def test_bad_flags_print_one_error_line_not_usage(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "usage:" not in err
+
+
+def test_console_script_bad_flag_value(tmp_path: Path):
+    out = subprocess.run(["tok", "bench", "--rounds", "two"], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1 and "--rounds" in out.stderr
 
 
 def test_console_script_help_and_inspect(encoded: Path, roberta_dir: Path, capsys):

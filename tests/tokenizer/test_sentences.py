@@ -7,8 +7,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tokenizer import Tokenizer
-from tokenizer.encode import encode_by_sentence, encode_document, encode_documents
-from tokenizer.sentences import sentence_offsets, split_sentences
+from tokenizer.encode.documents import encode_by_sentence, encode_document, encode_documents
+from tokenizer.encode.sentences import sentence_offsets, split_sentences
 
 
 def test_examples():

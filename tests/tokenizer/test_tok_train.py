@@ -7,13 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from corpus.formats import write_shard
+from corpus import write_shard
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tokenizer import Tokenizer
+from tokenizer import Tokenizer, TrainConfig, train_bpe
 from tokenizer.cli import main
 from tokenizer.inputs import iter_documents
-from tokenizer.train import TrainConfig, train
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +74,7 @@ def _load(folder: Path) -> Tokenizer:
 
 
 def test_max_bytes_bounds_the_sample_across_files(corpus_dir: Path, tmp_path: Path):
-    report = train(
+    report = train_bpe(
         TrainConfig(inputs=(str(corpus_dir),), output=str(tmp_path), vocab_size=600, max_bytes=400_000)
     )
     assert 0 < report["bytes"] <= 400_000 and report["docs"] >= 2
@@ -85,7 +84,9 @@ def test_char_bpe_baseline(sample_data: Path, tmp_path: Path):
     from transformers import AutoTokenizer
 
     inputs = [str(sample_data / "english_text" / "inaugural.zip")]
-    report = train(TrainConfig(inputs=tuple(inputs), output=str(tmp_path), vocab_size=800, kind="char-bpe"))
+    report = train_bpe(
+        TrainConfig(inputs=tuple(inputs), output=str(tmp_path), vocab_size=800, kind="char-bpe")
+    )
     assert report["kind"] == "char-bpe" and not report["fast_encode"]
     tok = Tokenizer.from_dir(tmp_path)
     assert tok.kind == "char-bpe" and tok.mask_id == tok.vocab_size - 1 == 799
@@ -96,3 +97,35 @@ def test_char_bpe_baseline(sample_data: Path, tmp_path: Path):
     auto = AutoTokenizer.from_pretrained(str(tmp_path))
     assert auto(text)["input_ids"] == [0, *ids, 2]
     assert auto.mask_token_id == 799 and auto.pad_token_id == 1
+
+
+def _stderr_lines(err: str) -> list[str]:
+    """stderr lines other than tqdm's progress bar (which redraws with carriage returns)."""
+    return [line.split("\r")[-1] for line in err.splitlines() if not line.startswith("tok train: read+count")]
+
+
+def test_corpus_too_small_for_the_vocab_size_is_an_error(sample_data: Path, tmp_path: Path, capsys):
+    inaugural = str(sample_data / "english_text" / "inaugural.zip")
+    argv = ["train", "--input", inaugural, "--max-bytes", "100000", "--vocab-size", "50265"]
+    assert main([*argv, "--output", str(tmp_path / "refused")]) == 2
+    lines = [line for line in _stderr_lines(capsys.readouterr().err) if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: asked for 50265 ids, the corpus yields only ")
+    assert "--allow-smaller-vocab" in lines[0]
+    assert not (tmp_path / "refused" / "vocab.json").exists()
+
+
+def test_allow_smaller_vocab_writes_it_with_one_warning(sample_data: Path, tmp_path: Path, capsys):
+    inaugural = str(sample_data / "english_text" / "inaugural.zip")
+    argv = ["train", "--input", inaugural, "--max-bytes", "100000", "--vocab-size", "50265"]
+    assert main([*argv, "--output", str(tmp_path), "--allow-smaller-vocab"]) == 0
+    tok = Tokenizer.from_dir(tmp_path)
+    assert 262 <= tok.vocab_size < 50265
+    warnings = [line for line in _stderr_lines(capsys.readouterr().err) if line.strip()]
+    assert warnings == [
+        f"warning: asked for 50265 ids, the corpus yields only {tok.vocab_size} "
+        "(written anyway: --allow-smaller-vocab)"
+    ]
+    record = json.loads((tmp_path / "train_config.json").read_text())
+    assert (
+        record["config"]["allow_smaller_vocab"] is True and record["report"]["vocab_size"] == tok.vocab_size
+    )

@@ -54,7 +54,7 @@ def _pin(workers: int) -> int:
 
 
 def _defaults(cfg: BenchConfig, tmp: Path) -> tuple[Tokenizer, tuple[str, ...]]:
-    from common.sample_data import sample_data_dir
+    from common import sample_data_dir
 
     root = sample_data_dir()
     if (cfg.tokenizer is None or cfg.inputs is None) and root is None:
@@ -116,7 +116,7 @@ def _write_corpus(docs: list[tuple[str, str]], folder: Path) -> Path:
 def _e2e(tok_dir: str, corpus: Path, out: Path, n: int, total: int) -> tuple[float, float]:
     """One ``tok encode`` run: MB/s by wall clock of the whole call, and the job's own rate after its one-time
     startup (tokenizer load and tables, ~1-3 s)."""
-    from tokenizer.job import EncodeConfig, run_encode
+    from tokenizer.encode.job import EncodeConfig, run_encode
 
     cfg = EncodeConfig(
         tokenizer=tok_dir,
@@ -162,7 +162,7 @@ def _rounds(tok: Tokenizer, tok_dir: str, docs: list[tuple[str, str]], n: int, r
 def _train_compare(inputs: tuple[str, ...], cfg: BenchConfig, tmp: Path) -> dict[str, Any]:
     """``tok train`` (reading the inputs) vs HF's trainer fed the same texts from memory, in ``rounds``
     alternating-order rounds (medians of seconds and of the per-round ratio)."""
-    from tokenizer.train import TrainConfig, _byte_bpe_hf, _model_tables, train_tokenizer
+    from tokenizer.train_bpe import TrainConfig, byte_bpe_trainer, model_tables, train_tokenizer
 
     tcfg = TrainConfig(
         inputs=inputs, output=str(tmp / "trained"), vocab_size=cfg.train_vocab, max_bytes=cfg.train_bytes
@@ -170,7 +170,7 @@ def _train_compare(inputs: tuple[str, ...], cfg: BenchConfig, tmp: Path) -> dict
     texts = [t for _, t in sample_documents(inputs, cfg.train_bytes)]
 
     def hf_train() -> Any:
-        hf, trainer = _byte_bpe_hf(tcfg)
+        hf, trainer = byte_bpe_trainer(tcfg)
         hf.train_from_iterator(texts, trainer=trainer)
         return hf
 
@@ -183,7 +183,7 @@ def _train_compare(inputs: tuple[str, ...], cfg: BenchConfig, tmp: Path) -> dict
             else:
                 seconds, hf = _time(hf_train)
                 hf_s.append(seconds)
-    _, hf_merges = _model_tables(hf)
+    _, hf_merges = model_tables(hf)
     return {
         "train_mb": round(sum(len(t.encode()) for t in texts) / 1e6, 2),
         "vocab_size": ours.vocab_size,

@@ -1,5 +1,7 @@
 """The project's tokenizer: RoBERTa's byte-level BPE (or the BERT-style char-level BPE baseline) on disk as
-HF ``vocab.json`` + ``merges.txt`` + ``tokenizer.json`` (contract §2 of docs/formats.md).
+HF ``vocab.json`` + ``merges.txt`` + ``tokenizer.json`` (contract §2 of docs/formats.md). ``from_dir`` also loads
+the classic HF folder of ``vocab.json`` + ``merges.txt`` alone (what ``RobertaTokenizerFast.from_pretrained``
+loads): without ``tokenizer.json`` the folder is a byte-level BPE, GPT-2's pipeline built from the two files.
 
 Byte-level folders encode through tiktoken (``tokenizer.fast``), mapped to the vocabulary's ids, and give the
 same ids as ``transformers.RobertaTokenizerFast`` on the same folder; anything else (char-level BPE, or a merge
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from common.fileio import atomic_path, write_json_atomic
+from common import UserError, atomic_path, write_json_atomic
 
 from tokenizer.bytelevel import is_byte_level, tokens_bytes
 
@@ -36,7 +38,7 @@ FILES = ("vocab.json", "merges.txt", "tokenizer.json")
 MERGES_HEADER = "#version: 0.2"
 
 
-class TokenizerError(ValueError):
+class TokenizerError(UserError, ValueError):
     """A tokenizer folder is missing, malformed, or breaks the RoBERTa special-token layout."""
 
 
@@ -61,16 +63,6 @@ def check_specials(vocab: dict[str, int]) -> None:
         raise TokenizerError("vocabulary ids are not dense 0..N-1")
 
 
-def folder_sha256(folder: str | os.PathLike[str]) -> str:
-    """sha256 over the tokenizer files' names and contents (``vocab.json``, ``merges.txt``, ``tokenizer.json``)."""
-    h = hashlib.sha256()
-    for name in FILES:
-        path = Path(folder) / name
-        if path.is_file():
-            h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
 def build_hf_byte_bpe(vocab: dict[str, int], merges: Sequence[tuple[str, str]]) -> tokenizers.Tokenizer:
     """HF ``tokenizers`` pipeline identical to roberta-base's ``tokenizer.json`` for these vocab/merges."""
     from tokenizers import AddedToken, decoders, models, pre_tokenizers, processors
@@ -90,7 +82,7 @@ def build_hf_byte_bpe(vocab: dict[str, int], merges: Sequence[tuple[str, str]]) 
 class Tokenizer:
     """A RoBERTa-layout BPE tokenizer: ``<s>``=0, ``<pad>``=1, ``</s>``=2, ``<unk>``=3, ``<mask>`` last.
 
-    Build one with ``Tokenizer.from_dir``, ``Tokenizer.from_files`` or ``tokenizer.train``; ``save`` writes
+    Build one with ``Tokenizer.from_dir``, ``Tokenizer.from_files`` or ``tokenizer.train_bpe``; ``save`` writes
     the three HF files. ``fast`` tells whether encoding goes through tiktoken.
     """
 
@@ -126,17 +118,23 @@ class Tokenizer:
 
     @classmethod
     def from_dir(cls, folder: str | os.PathLike[str]) -> Tokenizer:
-        """Load a folder written by ``save`` / ``tok train`` (kind read from ``tokenizer.json``)."""
+        """Load a folder written by ``save`` / ``tok train`` (kind read from ``tokenizer.json``), or a classic HF
+        folder of ``vocab.json`` + ``merges.txt`` only (a byte-level BPE, as ``RobertaTokenizerFast`` reads it)."""
         folder = Path(folder)
-        for name in FILES:
+        for name in ("vocab.json", "merges.txt"):
             if not (folder / name).is_file():
                 raise TokenizerError(f"not a tokenizer folder (no {name}): {folder}")
+        spec_path = folder / "tokenizer.json"
         try:
-            spec = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+            spec = json.loads(spec_path.read_text(encoding="utf-8")) if spec_path.is_file() else None
             vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
         except json.JSONDecodeError as e:
             raise TokenizerError(f"{folder}: corrupt tokenizer file ({e.msg})") from None
-        kind = "byte-bpe" if (spec.get("pre_tokenizer") or {}).get("type") == "ByteLevel" else "char-bpe"
+        kind = (
+            "byte-bpe"
+            if spec is None or (spec.get("pre_tokenizer") or {}).get("type") == "ByteLevel"
+            else "char-bpe"
+        )
         hf = None
         if kind == "char-bpe":
             from tokenizers import Tokenizer as HFTokenizer
@@ -233,7 +231,10 @@ class Tokenizer:
 
     @cached_property
     def sha256(self) -> str:
-        """Content hash of vocab + merges + kind (stable across ``tokenizers`` versions)."""
+        """Content hash of vocab + merges + kind (stable across ``tokenizers`` versions).
+
+        THE tokenizer identity: ``tokenizer_sha256`` in token-shard manifests and checkpoint metadata is this
+        value, so the same vocabulary and merges match whichever files (or file layout) carried them."""
         h = hashlib.sha256(self.kind.encode())
         h.update(json.dumps(sorted(self.vocab.items(), key=lambda kv: kv[1]), ensure_ascii=False).encode())
         h.update("\n".join(f"{a} {b}" for a, b in self.merges).encode())

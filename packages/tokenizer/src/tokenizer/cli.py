@@ -2,13 +2,16 @@
 
 Commands (``tok COMMAND --help`` for flags):
   tok train    --input GLOB --vocab-size 50265 --output DIR [--max-bytes N] [--kind byte-bpe|char-bpe]
+               [--allow-smaller-vocab]
   tok roberta  --output DIR [--src shared/data/bpe_gpt2_roberta]   (RoBERTa's own tokenizer from GPT-2's files)
   tok encode   --tokenizer DIR --input GLOB --output SHARDS [--workers N] [--valid-fraction F]
   tok inspect  SHARDS [--verify] [--tokenizer DIR]
   tok decode   --tokenizer DIR [IDS ... | --shards SHARDS --doc N]
   tok bench    --tokenizer DIR --input GLOB [--max-bytes N]
 
-User mistakes (missing files, bad values, corrupt shards) print one ``error: ...`` line and exit with status 2.
+User mistakes (bad flags or values, missing files, corrupt shards) print one ``error: ...`` line and exit with
+status 2 (``common.cli``: no usage block, no traceback). ``--tokenizer DIR`` is a folder written by ``tok train`` /
+``tok roberta``, or a classic HF folder of ``vocab.json`` + ``merges.txt``.
 Heavy libraries load only inside the command that needs them, so ``tok --help`` is instant.
 
 Usage: ``tok encode --tokenizer tok/ --input 'corpus/*.jsonl.zst' --output shards/ --workers 2``
@@ -19,6 +22,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+
+from common import Parser, run_cli
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -35,11 +40,16 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "--max-bytes", type=int, default=1 << 30, help="sample at most this much text (default 1 GiB)"
     )
     p.add_argument("--min-frequency", type=int, default=2)
+    p.add_argument(
+        "--allow-smaller-vocab",
+        action="store_true",
+        help="write the tokenizer (with a warning) when the corpus yields fewer ids than --vocab-size",
+    )
 
 
 def _add_encode(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("encode", help="encode documents into memory-mapped token shards (resumable)")
-    p.add_argument("--tokenizer", required=True, help="tokenizer folder")
+    p.add_argument("--tokenizer", required=True, help="tokenizer folder (or HF vocab.json + merges.txt)")
     p.add_argument(
         "--input", nargs="+", required=True, help="corpus shards, zips, text files, folders or globs"
     )
@@ -52,12 +62,12 @@ def _add_encode(sub: argparse._SubParsersAction) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = Parser(
         prog="tok",
         description=__doc__.split("\n\nUsage:")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub = ap.add_subparsers(dest="cmd", required=True, parser_class=Parser)
     _add_train(sub)
     _add_encode(sub)
     p = sub.add_parser(
@@ -99,26 +109,19 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tok`` console script."""
     args = _parser().parse_args(argv)
-    from corpus.formats import CorpusFormatError
+    from corpus import CorpusFormatError
 
-    from tokenizer.bpe import TokenizerError
-    from tokenizer.inputs import InputError
-    from tokenizer.job import EncodeError
-    from tokenizer.shards import ShardError
+    from tokenizer import commands
 
+    return run_cli(lambda: _run(commands, args), extra_errors=(CorpusFormatError,))
+
+
+def _run(commands, args: argparse.Namespace) -> int:
     try:
-        from tokenizer import commands
-
         return getattr(commands, f"cmd_{args.cmd}")(args)
-    except (TokenizerError, EncodeError, InputError, ShardError, CorpusFormatError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
     except FileNotFoundError as e:
         print(f"error: {e.strerror}: {e.filename}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("error: interrupted (re-run the same command to resume)", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from tokenizer.shards import open_shards, read_manifest, verify_shards
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from tokenizer.train import TrainConfig, train
+    from tokenizer.train_bpe import TrainConfig, train_bpe
 
     cfg = TrainConfig(
         inputs=tuple(args.input),
@@ -26,8 +26,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         kind=args.kind,
         max_bytes=args.max_bytes,
         min_frequency=args.min_frequency,
+        allow_smaller_vocab=args.allow_smaller_vocab,
     )
-    report = train(cfg)
+    report = train_bpe(cfg)
+    if report["vocab_size"] < cfg.vocab_size:
+        print(
+            f"warning: asked for {cfg.vocab_size} ids, the corpus yields only {report['vocab_size']} "
+            "(written anyway: --allow-smaller-vocab)",
+            file=sys.stderr,
+        )
     print(
         f"trained {report['kind']} vocab_size={report['vocab_size']} on {report['bytes'] / 1e6:.1f} MB "
         f"({report['docs']} docs) in {report['seconds']:.1f}s, peak memory {report['peak_rss_mb']:.0f} MB "
@@ -37,7 +44,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_roberta(args: argparse.Namespace) -> int:
-    from common.sample_data import sample_data_dir
+    from common import sample_data_dir
 
     from tokenizer.gpt2 import build_roberta_dir
 
@@ -53,7 +60,7 @@ def cmd_roberta(args: argparse.Namespace) -> int:
 
 
 def cmd_encode(args: argparse.Namespace) -> int:
-    from tokenizer.job import EncodeConfig, run_encode
+    from tokenizer.encode.job import EncodeConfig, run_encode
 
     cfg = EncodeConfig(
         tokenizer=args.tokenizer,
@@ -141,7 +148,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     report = run_bench(cfg)
     print(format_report(report))
     if args.output:
-        from common.fileio import write_json_atomic
+        from common import write_json_atomic
 
         from tokenizer.bench import plot_report
 

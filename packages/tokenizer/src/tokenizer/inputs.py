@@ -18,10 +18,11 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from corpus.formats import read_shard
+from common import UserError
+from corpus import read_shard
 
 
-class InputError(ValueError):
+class InputError(UserError, ValueError):
     """No input files match, or an input cannot be read."""
 
 

@@ -1,5 +1,6 @@
 """Token-shard contract (format ``roberta-token-shards`` v1): memory-mapped ids with document and sentence
-boundaries, a manifest with counts and sha256 checksums. Written by ``tok encode``; read by the trainer.
+boundaries, a manifest with counts and sha256 checksums
+(``common.file_sha256`` of each file). Written by ``tok encode``; read by the trainer.
 
 Layout of a shard folder::
 
@@ -16,7 +17,6 @@ Usage: ``for ids in read_shards("shards/", split="train"): ...`` (each ``ids`` i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common.fileio import atomic_path, write_json_atomic
+from common import UserError, atomic_path, file_sha256, write_json_atomic
 
 FORMAT_NAME = "roberta-token-shards"
 FORMAT_VERSION = 1
@@ -34,22 +34,13 @@ SPLITS = ("train", "valid")
 PARTS = ("tokens", "docs", "sents")
 
 
-class ShardError(ValueError):
+class ShardError(UserError, ValueError):
     """A shard folder is missing, corrupt, truncated or of another format version."""
 
 
 def dtype_for_vocab(vocab_size: int) -> np.dtype:
     """Smallest unsigned dtype holding every id: uint16 up to 65,536 entries, else uint32."""
     return np.dtype(np.uint16) if vocab_size <= 1 << 16 else np.dtype(np.uint32)
-
-
-def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 22) -> str:
-    """Hex sha256 of a file, read in 4 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_token_shard(
@@ -106,7 +97,7 @@ def write_flat_token_shard(
         with atomic_path(target) as tmp:
             with open(tmp, "wb") as f:
                 np.save(f, arr)
-        sha[part] = sha256_file(target)
+        sha[part] = file_sha256(target)
     return {
         "name": name,
         "n_tokens": int(tokens.size),
@@ -124,7 +115,10 @@ def write_manifest(
     tokenizer_sha256: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``manifest.json`` (atomically) listing every shard of every split, with totals."""
+    """Write ``manifest.json`` (atomically) listing every shard of every split, with totals.
+
+    ``tokenizer_sha256`` is the encoding tokenizer's ``Tokenizer.sha256`` (its content hash, not a file hash).
+    """
     totals = {
         split: {k: sum(e[k] for e in entries) for k in ("n_tokens", "n_docs", "n_sents")}
         for split, entries in splits.items()
@@ -185,7 +179,7 @@ def verify_shards(folder: str | os.PathLike[str]) -> None:
                 path = folder / f"{entry['name']}.{part}.npy"
                 if not path.is_file():
                     raise ShardError(f"missing shard file: {path}")
-                if sha256_file(path) != entry["sha256"][part]:
+                if file_sha256(path) != entry["sha256"][part]:
                     raise ShardError(f"checksum mismatch (corrupt or truncated shard): {path}")
 
 

@@ -1,7 +1,7 @@
-"""Encode documents into ids plus sentence lengths, and one work unit of documents into token shards.
+"""Encode documents into ids plus the token length of each sentence (what a token shard stores).
 
 Fast path (byte-level BPE through tiktoken): each document is encoded once and the sentence boundaries
-(``tokenizer.sentences``, always pre-token boundaries) are found among the token boundaries by byte offset; this
+(``tokenizer.encode.sentences``, always pre-token boundaries) are found among the token boundaries by byte offset; this
 equals encoding each sentence on its own (tested), and is checked: if a boundary is not a token boundary the
 documents are re-encoded sentence by sentence. Other tokenizers always encode sentence by sentence.
 
@@ -10,16 +10,14 @@ Usage: ``ids, sent_lens = encode_document(tok, text)``
 
 from __future__ import annotations
 
-import hashlib
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from tokenizer.bpe import Tokenizer
-from tokenizer.sentences import sentence_offsets, sentence_token_starts, token_tables
-from tokenizer.shards import write_flat_token_shard
+from tokenizer.encode.sentences import sentence_offsets, sentence_token_starts, token_tables
 
 
 def encode_by_sentence(tok: Tokenizer, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -107,53 +105,3 @@ def encode_document(tok: Tokenizer, text: str) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.uint32), np.zeros(0, np.int64)
     batch = encode_documents(tok, [text])
     return batch.ids, batch.sent_lens
-
-
-def is_valid_doc(key: str, fraction: float, seed: int = 0) -> bool:
-    """Deterministic held-out choice: a hash of the document key falls below ``fraction``."""
-    if fraction <= 0:
-        return False
-    h = hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(h, "little") / 2**64 < fraction
-
-
-@dataclass
-class UnitResult:
-    """What one work unit wrote: manifest entries per split and its counts."""
-
-    index: int
-    entries: dict[str, dict] = field(default_factory=dict)
-    n_docs: int = 0
-    n_bytes: int = 0
-    n_tokens: int = 0
-    first_key: str = ""
-
-
-def encode_unit(
-    tok: Tokenizer,
-    folder: str,
-    index: int,
-    docs: Sequence[tuple[str, str]],
-    valid_fraction: float,
-    seed: int = 0,
-) -> UnitResult:
-    """Encode ``docs`` (``(key, text)`` pairs) into ``train-{index:05d}`` / ``valid-{index:05d}`` shards."""
-    res = UnitResult(index=index, n_docs=len(docs), first_key=docs[0][0] if docs else "")
-    groups: dict[str, list[str]] = {"train": [], "valid": []}
-    for key, text in docs:
-        groups["valid" if is_valid_doc(key, valid_fraction, seed) else "train"].append(text)
-        res.n_bytes += len(text) if text.isascii() else len(text.encode("utf-8"))
-    for split, texts in groups.items():
-        if not texts:
-            continue
-        batch = encode_documents(tok, texts)
-        res.n_tokens += int(batch.ids.size)
-        res.entries[split] = write_flat_token_shard(
-            folder,
-            f"{split}-{index:05d}",
-            batch.ids,
-            sent_lens=batch.sent_lens,
-            sents_per_doc=batch.sents_per_doc,
-            vocab_size=tok.vocab_size,
-        )
-    return res

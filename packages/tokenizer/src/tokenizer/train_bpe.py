@@ -1,4 +1,4 @@
-"""``tok train``: learn a BPE with HF ``tokenizers``' trainer, saved in RoBERTa's layout.
+"""``tok train``: learn a BPE (the tokenizer, not a model) with HF ``tokenizers``' trainer, saved in RoBERTa's layout.
 
 - ``byte-bpe`` (the paper's choice, §4.4): GPT-2 byte-level BPE, no normalisation, no unknown tokens; all 256
   bytes are in the initial alphabet. ``<s> <pad> </s> <unk>`` get ids 0-3, ``<mask>`` the last id.
@@ -12,7 +12,11 @@ Memory: the trainer keeps one count per distinct pre-token and pair, which grows
 (default 1 GiB) bounds the sample. Word counts are 64-bit in ``tokenizers``; its pair counts are 32-bit
 (huggingface/tokenizers#2058), so a sample is capped below 2^31 bytes: no pair can then occur 2^31 times.
 
-Usage: ``train(TrainConfig(inputs=("corpus/",), output="tok/", vocab_size=50265))``
+Vocabulary size: the trainer stops early when no pair occurs ``min_frequency`` times, so a small corpus yields
+fewer ids than asked. ``train_bpe`` then refuses to write the tokenizer (``TokenizerError`` naming both
+sizes) unless ``allow_smaller_vocab`` is set; the report's ``vocab_size`` is what was written.
+
+Usage: ``train_bpe(TrainConfig(inputs=("corpus/",), output="tok/", vocab_size=50265))``
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from common.fileio import write_json_atomic
+from common import write_json_atomic
 from tqdm import tqdm
 
 from tokenizer.bpe import KINDS, MASK, SPECIALS, Tokenizer, TokenizerError, build_hf_byte_bpe
@@ -45,6 +49,7 @@ class TrainConfig:
     max_bytes: int | None = 1 << 30
     min_frequency: int = 2
     char_alphabet: int = 1000  # char-bpe: most frequent characters kept, the rest become <unk>
+    allow_smaller_vocab: bool = False  # write the tokenizer even when the corpus yields fewer ids than asked
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -81,7 +86,8 @@ def sample_texts(cfg: TrainConfig, stats: dict[str, int]) -> Iterator[list[str]]
     bar.close()
 
 
-def _byte_bpe_hf(cfg: TrainConfig):
+def byte_bpe_trainer(cfg: TrainConfig):
+    """An empty HF byte-level BPE pipeline and its ``BpeTrainer`` for ``cfg`` (``tok train``'s and ``tok bench``'s)."""
     from tokenizers import Tokenizer as HFTokenizer
     from tokenizers import decoders, models, pre_tokenizers, trainers
 
@@ -98,7 +104,8 @@ def _byte_bpe_hf(cfg: TrainConfig):
     return hf, trainer
 
 
-def _char_bpe_hf(cfg: TrainConfig):
+def char_bpe_trainer(cfg: TrainConfig):
+    """An empty HF BERT-style character-level BPE pipeline and its ``BpeTrainer`` for ``cfg``."""
     from tokenizers import Tokenizer as HFTokenizer
     from tokenizers import decoders, models, normalizers, pre_tokenizers, processors, trainers
 
@@ -122,7 +129,8 @@ def _char_bpe_hf(cfg: TrainConfig):
     return hf, trainer
 
 
-def _model_tables(hf) -> tuple[dict[str, int], list[tuple[str, str]]]:
+def model_tables(hf) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """``(vocab, merges)`` of a trained HF BPE model, read from its JSON form."""
     model = json.loads(hf.to_str())["model"]
     merges = [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m) for m in model["merges"]]
     return dict(model["vocab"]), merges  # type: ignore[return-value]
@@ -136,11 +144,11 @@ def train_tokenizer(cfg: TrainConfig, stats: dict[str, int] | None = None) -> To
     stats = stats if stats is not None else {"docs": 0, "bytes": 0}
     stats.setdefault("docs", 0)
     stats.setdefault("bytes", 0)
-    hf, trainer = (_byte_bpe_hf if cfg.kind == "byte-bpe" else _char_bpe_hf)(cfg)
+    hf, trainer = (byte_bpe_trainer if cfg.kind == "byte-bpe" else char_bpe_trainer)(cfg)
     hf.train_from_iterator(sample_texts(cfg, stats), trainer=trainer)
     if stats["docs"] == 0:
         raise TokenizerError(f"no text to train on in {' '.join(cfg.inputs)}")
-    vocab, merges = _model_tables(hf)
+    vocab, merges = model_tables(hf)
     vocab[MASK] = len(vocab)
     if cfg.kind == "byte-bpe":
         return Tokenizer(vocab=vocab, merges=merges, kind="byte-bpe", hf=build_hf_byte_bpe(vocab, merges))
@@ -153,11 +161,25 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def train(cfg: TrainConfig) -> dict[str, Any]:
-    """Train, save to ``cfg.output`` with ``train_config.json`` (config + figures), return the figures."""
+def check_vocab_size(cfg: TrainConfig, tok: Tokenizer, stats: dict[str, int]) -> None:
+    """Raise ``TokenizerError`` when the corpus yielded fewer ids than ``cfg.vocab_size`` (unless allowed)."""
+    if tok.vocab_size < cfg.vocab_size and not cfg.allow_smaller_vocab:
+        raise TokenizerError(
+            f"asked for {cfg.vocab_size} ids, the corpus yields only {tok.vocab_size} "
+            f"({stats['bytes'] / 1e6:.1f} MB, min frequency {cfg.min_frequency}); give more text, a smaller "
+            "--vocab-size, or --allow-smaller-vocab"
+        )
+
+
+def train_bpe(cfg: TrainConfig) -> dict[str, Any]:
+    """Train, save to ``cfg.output`` with ``train_config.json`` (config + figures), return the figures.
+
+    Nothing is written when the corpus yields fewer ids than asked, unless ``cfg.allow_smaller_vocab``.
+    """
     t0 = time.perf_counter()
     stats: dict[str, int] = {"docs": 0, "bytes": 0}
     tok = train_tokenizer(cfg, stats)
+    check_vocab_size(cfg, tok, stats)
     tok.save(cfg.output)
     report = {
         "kind": cfg.kind,

@@ -1,12 +1,13 @@
 """``tok encode`` as a resumable, parallel job: documents -> work units -> token shards -> manifest.
 
 The document stream is cut into work units of about ``unit_bytes`` of text, deterministically (same inputs,
-same units, whatever the worker count). Unit ``i`` becomes ``train-{i:05d}`` and ``valid-{i:05d}`` shards and,
+same units, whatever the worker count; ``tokenizer.encode.units``). Unit ``i`` becomes ``train-{i:05d}`` and ``valid-{i:05d}`` shards and,
 last, a marker ``.progress/unit-{i:05d}.json`` written atomically: a unit with a marker is done, one without is
 redone from scratch (its shard files are overwritten atomically). So a killed run re-run with the same
 arguments skips finished units and finishes without loss or duplication. The manifest is written at the end
 from the markers, in unit order. ``.progress/job.json`` pins the job (inputs, tokenizer hash, split settings)
-so a re-run with other arguments into the same folder is refused instead of mixing two jobs.
+so a re-run with other arguments into the same folder is refused instead of mixing two jobs (the shared guard
+``common.settings_guard.check_settings``).
 
 Usage: ``run_encode(EncodeConfig(tokenizer="tok/", inputs=("corpus/",), output="shards/"))``
 """
@@ -23,18 +24,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from common.fileio import write_json_atomic
+from common import UserError, check_settings, write_json_atomic
 from tqdm import tqdm
 
 from tokenizer.bpe import Tokenizer, TokenizerError
-from tokenizer.encode import UnitResult, encode_unit, prepare
-from tokenizer.inputs import InputError, iter_documents, list_inputs
+from tokenizer.encode.documents import prepare
+from tokenizer.encode.units import UnitResult, encode_unit, iter_units
+from tokenizer.inputs import InputError, list_inputs
 from tokenizer.shards import write_manifest
 
 PROGRESS = ".progress"
 
 
-class EncodeError(ValueError):
+class EncodeError(UserError, ValueError):
     """The encode job cannot run as asked (different job in the output folder, bad settings)."""
 
 
@@ -57,20 +59,6 @@ class EncodeConfig:
             raise EncodeError(f"unit size must be positive, got {self.unit_bytes}")
         if self.workers < 0:
             raise EncodeError(f"--workers must be >= 0, got {self.workers}")
-
-
-def iter_units(cfg: EncodeConfig) -> Iterator[tuple[int, list[tuple[str, str]], int]]:
-    """Yield ``(index, docs, n_chars)`` work units in order."""
-    docs: list[tuple[str, str]] = []
-    size, index = 0, 0
-    for key, text in iter_documents(cfg.inputs):
-        docs.append((key, text))
-        size += len(text)
-        if size >= cfg.unit_bytes:
-            yield index, docs, size
-            docs, size, index = [], 0, index + 1
-    if docs:
-        yield index, docs, size
 
 
 _WORKER_TOK: Tokenizer | None = None
@@ -103,19 +91,6 @@ def _job_identity(cfg: EncodeConfig, tok: Tokenizer) -> dict[str, Any]:
     }
 
 
-def _check_job(cfg: EncodeConfig, tok: Tokenizer) -> None:
-    path = Path(cfg.output) / PROGRESS / "job.json"
-    ident = _job_identity(cfg, tok)
-    if path.is_file():
-        if json.loads(path.read_text(encoding="utf-8")) != ident:
-            raise EncodeError(
-                f"{cfg.output} holds shards of another job (inputs, tokenizer or settings differ); "
-                "use a new --output folder"
-            )
-    else:
-        write_json_atomic(path, ident)
-
-
 def _load_marker(cfg: EncodeConfig, index: int, docs: list[tuple[str, str]]) -> UnitResult | None:
     path = Path(cfg.output) / PROGRESS / f"unit-{index:05d}.json"
     if not path.is_file():
@@ -133,7 +108,13 @@ def run_encode(cfg: EncodeConfig, progress: bool = True) -> dict[str, Any]:
     t_start = time.perf_counter()
     try:
         tok = Tokenizer.from_dir(cfg.tokenizer)
-        _check_job(cfg, tok)
+        check_settings(
+            Path(cfg.output) / PROGRESS / "job.json",
+            _job_identity(cfg, tok),
+            what="the work of another job (its inputs, tokenizer or split)",
+            flag="--output folder",
+            error=EncodeError,
+        )
     except (TokenizerError, InputError) as e:
         raise EncodeError(str(e)) from None
     workers = cfg.workers or len(os.sched_getaffinity(0))
@@ -143,7 +124,7 @@ def run_encode(cfg: EncodeConfig, progress: bool = True) -> dict[str, Any]:
     t0 = time.perf_counter()
     results: dict[int, UnitResult] = {}
     bar = tqdm(total=None, unit="B", unit_scale=True, desc="tok encode", disable=not progress)
-    units = iter_units(cfg)
+    units = iter_units(cfg.inputs, cfg.unit_bytes)
     if workers == 1:
         for index, docs, size in units:
             done = _load_marker(cfg, index, docs)
