@@ -1,70 +1,79 @@
-"""The paper's pretraining variants as small hooks the training loop calls (paper §4.1-4.2, Tables 1-2).
+"""``InputFormat``: the one interface behind which the paper's input formats differ (§4.1-4.2, Tables 1-2).
 
-Registers the extra input formats in ``trainer.data.FORMATS`` (``segment-pair`` and ``sentence-pair`` with
-NSP, ``doc-sentences`` with dynamic batches) and gives the loop four decisions, each a no-op for the default
-FULL-SENTENCES + dynamic masking run:
+A format decides how a shard becomes blocks (``index``, ``block``) and everything the training loop would
+otherwise branch on:
 
-- ``wrap_train(cfg, ds)``: static masking's 10x duplicated view when ``data.static_dupes > 0``;
-- ``make_sampler(...)``: the token-budget sampler for a dynamic-batch format, else the fixed one;
-- ``mask_rows(...)``: per-row fixed masks for static masking, else the dynamic (seed, step, chunk) mask;
-- ``nsp_targets(...)``: NSP labels of a micro-batch for a format with NSP, else None.
+- ``nsp`` / ``nsp_targets``: whether the model gets a next-sentence-prediction head and each block's label
+  (SEGMENT-PAIR, SENTENCE-PAIR);
+- ``sampler``: fixed batch size, or DOC-SENTENCES' token budget per step (dynamic batch size);
+- ``train_view`` / ``mask``: the training set as sampled and how a micro-batch is masked (static masking
+  duplicates the set and fixes each copy's mask; every other format masks dynamically per step);
+- ``block_lengths``: tokens of every block (for token-matched batch sizes).
 
-Usage: ``import trainer.variants`` (registers the formats); see ``trainer.loop`` for the call sites.
+The defaults here are FULL-SENTENCES' choices (no NSP, fixed batches, dynamic masks), so a format overrides
+only what differs. The loop calls these methods and never asks which format it has.
+
+Usage: ``fmt = FORMATS["doc-sentences"](seq_len, specials); sampler = fmt.sampler(ds, seed=0, ...)``
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
 import numpy as np
 import torch
+from tokenizer import TokenShard
 
-from trainer.data import FORMATS, Sampler
-from trainer.formats_doc import DocSentences, TokenBudgetSampler, full_sentences_lengths
-from trainer.formats_pair import SegmentPair, SentencePair, nsp_labels
+from trainer.data.blocks import Specials
+from trainer.data.samplers import Sampler
+from trainer.errors import TrainerError
 from trainer.masking import Masker
-from trainer.static_masking import StaticDuplicates
-
-FORMATS.update({"segment-pair": SegmentPair, "sentence-pair": SentencePair, "doc-sentences": DocSentences})
 
 
-def format_has_nsp(name: str) -> bool:
-    """True for the +NSP formats (the model then gets an NSP head)."""
-    return bool(getattr(FORMATS.get(name), "nsp", False))
+class InputFormat(ABC):
+    """How a shard becomes blocks, and what that implies for sampling, masking and NSP (see module doc)."""
 
+    name: ClassVar[str]
+    nsp: ClassVar[bool] = False  # the model needs an NSP head and nsp_targets gives labels
+    min_seq_len: ClassVar[int] = 8
 
-def wrap_train(cfg, ds):
-    """The training set as the loop should sample it: duplicated for static masking, else unchanged."""
-    if cfg.data.static_dupes > 0:
-        return StaticDuplicates(ds, dupes=cfg.data.static_dupes, seed=cfg.run.seed)
-    return ds
+    def __init__(self, seq_len: int, specials: Specials, *, seed: int = 0) -> None:
+        if seq_len < self.min_seq_len:
+            raise TrainerError(self._too_small(seq_len))
+        self.seq_len, self.sp, self.seed = seq_len, specials, seed
 
+    def _too_small(self, seq_len: int) -> str:
+        return f"seq_len {seq_len} too small (need >= {self.min_seq_len})"
 
-def make_sampler(cfg, ds, *, micro: int, accum: int, world: int):
-    """``TokenBudgetSampler`` for DOC-SENTENCES (tokens per step = batch size x mean FULL-SENTENCES block
-    length on the same shards), else the fixed-size ``Sampler``."""
-    base = getattr(ds, "base", ds)
-    if getattr(base.fmt, "dynamic_batch", False):
-        full_mean = float(full_sentences_lengths(base.shards, base.seq_len).mean())
-        lengths = np.tile(base.fmt.lengths(base.spans), len(ds) // len(base))
-        return TokenBudgetSampler(
-            lengths,
-            seed=cfg.run.seed,
-            tokens_per_step=int(cfg.optim.batch_size * full_mean),
-            accum=accum,
-            world=world,
-        )
-    return Sampler(
-        len(ds), seed=cfg.run.seed, batch_size=cfg.optim.batch_size, micro_batch=micro, world=world
-    )
+    @abstractmethod
+    def index(self, shard: TokenShard) -> np.ndarray:
+        """One span row per block (token offsets into ``shard``), int64."""
 
+    @abstractmethod
+    def block(self, shard: TokenShard, span: np.ndarray) -> np.ndarray:
+        """The ids of one block, specials included (at most ``seq_len``)."""
 
-def mask_rows(ds, masker: Masker, ids: torch.Tensor, indices: np.ndarray, seed: int):
-    """(inputs, labels): fixed per-row masks for a ``StaticDuplicates`` set, else one dynamic mask."""
-    if isinstance(ds, StaticDuplicates):
-        return ds.mask(ids, indices, masker)
-    return masker(ids, seed=seed)
+    def block_lengths(self, ds: Any) -> np.ndarray:
+        """Tokens of every block of ``ds`` (a ``BlockDataset`` in this format); materialises by default."""
+        return np.asarray([len(ds.block(i)) for i in range(len(ds))], dtype=np.int64)
 
+    def train_view(self, ds: Any) -> Any:
+        """The training set as the sampler sees it; the blocks themselves unless the format duplicates them."""
+        return ds
 
-def nsp_targets(ds, indices: np.ndarray, device: torch.device) -> torch.Tensor | None:
-    """NSP labels of the micro-batch on ``device``, or None when the format has no NSP."""
-    y = nsp_labels(ds, indices)
-    return None if y is None else torch.from_numpy(y).to(device)
+    def sampler(
+        self, ds: Any, *, seed: int, batch_size: int, micro_batch: int, accum: int, world: int
+    ) -> Any:
+        """Which blocks each rank reads per micro-step: a fixed ``batch_size`` sequences per step."""
+        return Sampler(len(ds), seed=seed, batch_size=batch_size, micro_batch=micro_batch, world=world)
+
+    def mask(
+        self, ds: Any, masker: Masker, ids: torch.Tensor, indices: np.ndarray, seed: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(inputs, labels) of a micro-batch: a fresh dynamic mask from ``seed`` (seed, step, chunk)."""
+        return masker(ids, seed=seed)
+
+    def nsp_targets(self, ds: Any, indices: np.ndarray) -> np.ndarray | None:
+        """NSP labels (1 = B follows A) of the given blocks, or None for a format without NSP."""
+        return None
