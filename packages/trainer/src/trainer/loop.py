@@ -73,14 +73,7 @@ def train(config: Config) -> TrainResult:
                 out = train_step(s, prefetch.get(s.step), ctx)  # this step's micro-batches of host ids
                 log.step(out.tokens)
                 if s.step % cfg.run.log_every == 0 or s.step == stop:
-                    loss = float(all_reduce_sum(out.loss_sum, ctx) / out.n_masked)
-                    nsp = (
-                        float(all_reduce_sum(out.nsp_sum, ctx) / max(out.seqs, 1)) if cfg.model.nsp else None
-                    )
-                    fields = {"lr": out.lr, "grad_norm": float(out.grad_norm), "seqs": out.seqs}
-                    epoch = s.sampler.epoch(s.step)
-                    log.train(s.step, loss, nsp_loss=nsp, tokens_seen=s.tokens_seen, epoch=epoch, **fields)
-                    result.losses[s.step] = loss
+                    result.losses[s.step] = _log_train(s, out, log, ctx)
                 valid_loss, end = None, s.step == max_steps
                 if s.data.valid is not None and (s.step % cfg.run.eval_every == 0 or end):
                     valid_loss, n = evaluate(
@@ -154,6 +147,23 @@ def _mask_micro_batches(
         nsp_t = None if nsp is None else torch.from_numpy(nsp).to(ctx.device)
         out.append((inputs, labels, attention_mask(inputs, pad, padded=real < ids_np.size), nsp_t))
     return out, tokens, seqs
+
+
+def _log_train(s: RunState, out: StepOut, log: TrainLog, ctx: DistContext) -> float:
+    """Write the train record of the step just taken; return its loss (mean over the step's masked tokens)."""
+    loss = float(all_reduce_sum(out.loss_sum, ctx) / out.n_masked)
+    nsp = float(all_reduce_sum(out.nsp_sum, ctx) / max(out.seqs, 1)) if s.cfg.model.nsp else None
+    log.train(
+        s.step,
+        loss,
+        nsp_loss=nsp,
+        lr=out.lr,
+        grad_norm=float(out.grad_norm),
+        seqs=out.seqs,
+        tokens_seen=s.tokens_seen,
+        epoch=s.sampler.epoch(s.step),
+    )
+    return loss
 
 
 def _open_log(s: RunState, ctx: DistContext, *, total: int) -> TrainLog:
