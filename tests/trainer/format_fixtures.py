@@ -4,7 +4,7 @@ input formats (tests/trainer/test_formats_*.py). Token ids encode their position
 from __future__ import annotations
 
 import numpy as np
-from tokenizer.shards import TokenShard
+from tokenizer import TokenShard
 from trainer.data import Specials
 
 SP = Specials(bos=0, pad=1, eos=2, unk=3, mask=999)

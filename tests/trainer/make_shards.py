@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from tokenizer.shards import write_manifest, write_token_shard
+from tokenizer import write_manifest, write_token_shard
 
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
@@ -115,7 +115,7 @@ def make_shards(
 
 
 if __name__ == "__main__":
-    from common.sample_data import require_sample_data
+    from common import require_sample_data
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path)

@@ -8,16 +8,16 @@ import pytest
 from format_fixtures import SP, doc_of, make_shard, random_docs
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from trainer.data import BlockDataset, FullSentences, split_long
+from trainer.data import BlockDataset, TokenBudgetSampler, split_long
 from trainer.errors import TrainerError
-from trainer.formats_doc import (
+from trainer.formats import (
     DocSentences,
-    TokenBudgetSampler,
+    FullSentences,
+    SentencePair,
     block_lengths,
     full_sentences_lengths,
     matched_batch_size,
 )
-from trainer.formats_pair import SentencePair
 
 
 @settings(max_examples=30, deadline=None)

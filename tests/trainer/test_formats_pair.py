@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from trainer.config import ModelConfig
 from trainer.data import BlockDataset, split_long
 from trainer.errors import TrainerError
-from trainer.formats_pair import SegmentPair, SentencePair, nsp_labels
+from trainer.formats import SegmentPair, SentencePair, nsp_labels
 from trainer.model import Roberta
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 from format_fixtures import SP, make_shard, random_docs
-from trainer.data import BlockDataset, FullSentences, Sampler
+from trainer.data import BlockDataset, Sampler
+from trainer.formats import FullSentences, StaticDuplicates
 from trainer.masking import IGNORE, Masker, mask_seed
-from trainer.static_masking import StaticDuplicates
 
 MASKER = Masker(vocab_size=1000, mask_id=SP.mask, special_ids=tuple(SP.ids()))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from make_shards import make_shards
-from tokenizer.shards import open_shards
+from tokenizer import open_shards
 from trainer.metrics import read_metrics
 
 

@@ -7,10 +7,9 @@ from pathlib import Path
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tokenizer.shards import TokenShard, open_shards
+from tokenizer import TokenShard, open_shards
 from trainer.data import (
     BlockDataset,
-    FullSentences,
     Sampler,
     Specials,
     derive_batch,
@@ -18,6 +17,7 @@ from trainer.data import (
     split_long,
 )
 from trainer.errors import TrainerError
+from trainer.formats import FullSentences
 
 SP = Specials(bos=0, pad=1, eos=2, unk=3, mask=99)
 

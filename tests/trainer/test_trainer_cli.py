@@ -28,7 +28,7 @@ def test_errors(
     assert "unknown preset 'huge'" in error_line(capsys, ["--preset", "huge", *ok])
     assert "not divisible" in error_line(capsys, ["--preset", "tiny", *ok, "--optim.batch_size=6"])
     assert "no manifest.json" in error_line(capsys, ["--preset", "tiny", *ok, "--data.data=" + str(tmp_path)])
-    assert "unknown config key" in error_line(capsys, ["--preset", "tiny", *ok, "--optim.betas=1"])
+    assert "unknown setting" in error_line(capsys, ["--preset", "tiny", *ok, "--optim.betas=1"])
     assert "expected int" in error_line(capsys, ["--preset", "tiny", *ok, "--optim.max_steps=ten"])
     # a tokenizer of another vocabulary
     other = tmp_path / "tok"

@@ -21,8 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common import Parser, non_negative_int, positive_int
+
 from trainer.config import Config, apply_overrides, preset
-from trainer.errors import TrainerError
 
 
 def _cfg(args: argparse.Namespace, out: Path, steps: int) -> Config:
@@ -128,11 +129,10 @@ def bench_data(args: argparse.Namespace) -> dict[str, Any]:
     """Read + pack + mask alone, the way the loop does it, for the same number of steps."""
     import numpy as np
     import torch
-    from tokenizer.shards import read_manifest
+    from tokenizer import read_manifest
 
-    from trainer.components import make_masker
     from trainer.data import BlockDataset, Sampler, Specials, derive_batch
-    from trainer.masking import mask_seed
+    from trainer.masking import make_masker, mask_seed
 
     cfg = _cfg(args, Path("unused"), 0)
     t0 = time.perf_counter()
@@ -140,8 +140,7 @@ def bench_data(args: argparse.Namespace) -> dict[str, Any]:
     index_s = time.perf_counter() - t0
     manifest = read_manifest(cfg.data.data)
     sp = Specials.from_manifest(manifest)
-    mcfg = cfg.model.__class__(**{**cfg.model.__dict__, "vocab_size": int(manifest["vocab_size"])})
-    masker = make_masker(cfg, mcfg, sp)
+    masker = make_masker(cfg.data, int(manifest["vocab_size"]), tuple(sp.ids()), sp.mask)
     micro, accum = derive_batch(cfg.optim.batch_size, cfg.optim.micro_batch, 1)
     sampler = Sampler(len(ds), seed=0, batch_size=cfg.optim.batch_size, micro_batch=micro, world=1)
     n_steps = 4 * (args.warmup + args.steps)
@@ -218,21 +217,22 @@ def plot_bench(res: dict[str, Any], out: Path) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="trainer bench", description=__doc__.splitlines()[0])
+    p = Parser(prog="trainer bench", description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True)
     p.add_argument("--tokenizer", required=True)
     p.add_argument("--preset", default=None, help="default: tiny on CPU, base on GPU")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--steps", type=int, default=20, help="timed optimizer steps per round")
-    p.add_argument("--warmup", type=int, default=3, help="untimed steps first")
-    p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--threads", type=int, default=0, help="torch threads for both loops (0 = default)")
+    p.add_argument("--steps", type=positive_int, default=20, help="timed optimizer steps per round")
+    # throughput is measured from the record of the last untimed step, so at least one is needed
+    p.add_argument("--warmup", type=positive_int, default=3, help="untimed steps first (at least 1)")
+    p.add_argument("--rounds", type=positive_int, default=2)
+    p.add_argument(
+        "--threads", type=non_negative_int, default=0, help="torch threads for both loops (0 = default)"
+    )
     p.add_argument("--no-hf", action="store_true", help="skip the transformers loop (e.g. base on GPU)")
     p.add_argument("--out", type=Path, help="also write the results as JSON here (and a bar chart .png)")
     args, rest = p.parse_known_args(argv)
-    bad = [a for a in rest if not a.startswith("--") or "=" not in a]
-    if bad:
-        raise TrainerError(f"unrecognised arguments: {' '.join(bad)}")
+    apply_overrides(preset("tiny"), rest)  # a bad --section.field=value fails now, before any training
     args.overrides = rest
     import torch
 
@@ -258,7 +258,7 @@ def main(argv: list[str]) -> int:
     if "mfu" in res:
         print(f"MFU {res['mfu']:.1%}")
     if args.out:
-        from common.fileio import write_json_atomic
+        from common import write_json_atomic
 
         write_json_atomic(args.out, res)
         print(plot_bench(res, args.out.with_suffix(".png")))

@@ -2,7 +2,8 @@
 
 ``RUNDIR/checkpoints/step_{step:08d}/`` holds ``state.pt`` (model, optimizer, LR scheduler, grad scaler,
 per-rank RNG states of python/numpy/torch/cuda, data position) and ``meta.json`` (format, version, step,
-tokens seen, model config, tokenizer folder hash). The folder is written under a temp name and renamed, so a
+tokens seen, model config, ``tokenizer_sha256`` = ``tokenizer.Tokenizer.sha256``, the tokenizer's content
+hash, the same value shard manifests record). The folder is written under a temp name and renamed, so a
 folder with the final name is complete; only the last ``keep_last`` are kept.
 
 Usage: ``ckpt = load_checkpoint(Path("run/checkpoints/step_00001000")); model.load_state_dict(ckpt.state["model"])``
@@ -10,7 +11,6 @@ Usage: ``ckpt = load_checkpoint(Path("run/checkpoints/step_00001000")); model.lo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -26,7 +26,6 @@ from trainer.errors import TrainerError
 
 FORMAT_NAME = "roberta-trainer-checkpoint"
 FORMAT_VERSION = 1
-TOKENIZER_FILES = ("vocab.json", "merges.txt", "tokenizer.json")
 
 
 @dataclass(frozen=True)
@@ -40,18 +39,6 @@ class Checkpoint:
     @property
     def step(self) -> int:
         return int(self.meta["step"])
-
-
-def tokenizer_hash(folder: str | Path | None) -> str | None:
-    """sha256 over the tokenizer files (names and bytes, in a fixed order); None without a folder."""
-    if not folder:
-        return None
-    h = hashlib.sha256()
-    for name in TOKENIZER_FILES:
-        path = Path(folder) / name
-        if path.is_file():
-            h.update(name.encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
 
 
 def rng_state() -> dict[str, Any]:

@@ -5,22 +5,23 @@
     python -m trainer export --checkpoint CKPT --out HFDIR [--tokenizer TOKDIR]
     python -m trainer plot RUNDIR [--out PNG]
     python -m trainer bench --data SHARDS --tokenizer TOKDIR [--steps 20]
+
+A bad flag or value, and any ``UserError`` below a command, prints one ``error: ...`` line and exits 2.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
 
-from trainer.errors import TrainerError
+from common import Parser, run_cli
 
-COMMANDS = ("export", "plot", "bench")
+COMMANDS = ("train", "export", "plot", "bench")
 
 
-def train_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+def train_parser() -> Parser:
+    p = Parser(
         prog="trainer",
         description="RoBERTa MLM pretraining (run under torchrun for DDP).",
         epilog="Any config field: --section.field=value (sections model, data, optim, run). "
@@ -40,14 +41,12 @@ def train_parser() -> argparse.ArgumentParser:
 
 
 def build_config(argv: list[str]):
+    """The preset, then the named flags (typed values), then the ``--section.field=value`` overrides."""
+    import dataclasses
+
     from trainer.config import apply_overrides, preset
 
-    args, rest = train_parser().parse_known_args(argv)
-    bad = [a for a in rest if not (a.startswith("--") and "." in a.split("=")[0] and "=" in a)]
-    if bad:
-        raise TrainerError(
-            f"unrecognised arguments: {' '.join(bad)} (overrides look like --section.field=value)"
-        )
+    args, rest = train_parser().parse_known_args(argv)  # rest: --section.field=value overrides
     flags = {
         "data.data": args.data,
         "data.tokenizer": args.tokenizer,
@@ -59,8 +58,14 @@ def build_config(argv: list[str]):
         "run.init_from": args.init_from,
         "run.resume": args.resume or None,
     }
-    overrides = [f"--{k}={v}" for k, v in flags.items() if v is not None]
-    return apply_overrides(preset(args.preset), overrides + rest)
+    cfg = preset(args.preset)
+    for key, value in flags.items():
+        if value is not None:
+            section, name = key.split(".")
+            cfg = dataclasses.replace(
+                cfg, **{section: dataclasses.replace(getattr(cfg, section), **{name: value})}
+            )
+    return apply_overrides(cfg, rest)
 
 
 def cmd_train(argv: list[str]) -> int:
@@ -77,7 +82,7 @@ def cmd_train(argv: list[str]) -> int:
 
 
 def cmd_export(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="trainer export", description="Write a Hugging Face RoBERTa folder.")
+    p = Parser(prog="trainer export", description="Write a Hugging Face RoBERTa folder.")
     p.add_argument("--checkpoint", required=True, type=Path, help="step folder, state.pt or run folder")
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--tokenizer", type=Path, help="tokenizer folder (default: the one the run used)")
@@ -89,7 +94,7 @@ def cmd_export(argv: list[str]) -> int:
 
 
 def cmd_plot(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="trainer plot", description="Loss/perplexity/LR curves to PNG.")
+    p = Parser(prog="trainer plot", description="Loss/perplexity/LR curves to PNG.")
     p.add_argument("run_dir", type=Path)
     p.add_argument("--out", type=Path)
     a = p.parse_args(argv)
@@ -107,12 +112,6 @@ def cmd_bench(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        if argv and argv[0] in COMMANDS:
-            return {"export": cmd_export, "plot": cmd_plot, "bench": cmd_bench}[argv[0]](argv[1:])
-        if argv and argv[0] == "train":
-            argv = argv[1:]
-        return cmd_train(argv)
-    except TrainerError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    command = argv.pop(0) if argv and argv[0] in COMMANDS else "train"
+    run = {"train": cmd_train, "export": cmd_export, "plot": cmd_plot, "bench": cmd_bench}[command]
+    return run_cli(lambda: run(argv))

@@ -1,5 +1,6 @@
 """Training configuration: frozen keyword-only dataclasses per component, the paper's values as defaults
-(RoBERTa Table 9), presets as Python functions, and typed ``--section.field=value`` overrides.
+(RoBERTa Table 9), presets as Python functions, and typed ``--section.field=value`` overrides (common's
+parser, the one every CLI of the project uses).
 
 Usage: ``cfg = apply_overrides(preset("tiny"), ["--optim.lr=1e-3"])``
 """
@@ -8,13 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import types
-import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trainer.errors import TrainerError
+import common
+from common import OverrideError, write_json_atomic
+
+from trainer.errors import TrainerError, TrainerOverrideError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,52 +161,18 @@ def preset(name: str) -> Config:
     return PRESETS[name]()
 
 
-def _coerce(value: str, typ: Any, key: str) -> Any:
-    if isinstance(typ, types.UnionType):
-        typ = next(t for t in typing.get_args(typ) if t is not type(None))
+def apply_overrides(cfg: Config, overrides: Sequence[str]) -> Config:
+    """``common.apply_overrides`` for a training ``Config``: apply ``--section.field=value`` strings in order
+    (typed by the dataclasses; unknown keys are errors). A bad one raises ``TrainerOverrideError``, which is
+    both a ``TrainerError`` and common's ``OverrideError``, with common's message."""
     try:
-        if typ is bool:
-            low = value.lower()
-            if low not in ("1", "0", "true", "false", "yes", "no"):
-                raise ValueError(value)
-            return low in ("1", "true", "yes")
-        if typ in (int, float, str):
-            return typ(value)
-    except ValueError:
-        raise TrainerError(f"--{key}: expected {typ.__name__}, got {value!r}") from None
-    raise TrainerError(f"--{key}: cannot set a field of type {typ}")
-
-
-def set_field(cfg: Config, key: str, value: str) -> Config:
-    """Return ``cfg`` with ``section.field`` set from the string ``value`` (typed by the dataclass)."""
-    section, _, name = key.partition(".")
-    if section not in ("model", "data", "optim", "run") or not name:
-        raise TrainerError(
-            f"unknown config key --{key} (use --section.field=value; sections: model, data, optim, run)"
-        )
-    sub = getattr(cfg, section)
-    hints = typing.get_type_hints(type(sub))
-    if name not in hints:
-        raise TrainerError(f"unknown config key --{key} (fields of {section}: {', '.join(hints)})")
-    new_sub = dataclasses.replace(sub, **{name: _coerce(value, hints[name], key)})
-    return dataclasses.replace(cfg, **{section: new_sub})
-
-
-def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
-    """Apply ``--section.field=value`` strings in order."""
-    for item in overrides:
-        body = item[2:] if item.startswith("--") else item
-        key, sep, value = body.partition("=")
-        if not sep:
-            raise TrainerError(f"override {item!r} must look like --section.field=value")
-        cfg = set_field(cfg, key, value)
-    return cfg
+        return common.apply_overrides(cfg, overrides)
+    except OverrideError as e:
+        raise TrainerOverrideError(str(e)) from None
 
 
 def save_config(cfg: Config, path: Path) -> None:
     """Write the resolved config as JSON, atomically."""
-    from common.fileio import write_json_atomic
-
     write_json_atomic(path, cfg.to_dict())
 
 

@@ -1,4 +1,5 @@
 """Process-group setup for ``torchrun``: NCCL on GPU, gloo on CPU; one process works without any group.
+Also the device a rank uses and host-to-device transfer of batches.
 
 Usage: ``dist_ctx = setup(device="auto"); ...; teardown(dist_ctx)``
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.distributed as dist
 
@@ -82,3 +84,9 @@ def gather_objects(obj: object, ctx: DistContext) -> list[object]:
 def barrier(ctx: DistContext) -> None:
     if ctx.world > 1:
         dist.barrier()
+
+
+def to_device(ids: np.ndarray, device: torch.device) -> torch.Tensor:
+    """Host ids as a tensor on ``device`` (pinned, non-blocking copy on CUDA; shared memory on CPU)."""
+    t = torch.from_numpy(ids)
+    return t.pin_memory().to(device, non_blocking=True) if device.type == "cuda" else t

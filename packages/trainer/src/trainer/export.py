@@ -15,9 +15,9 @@ import shutil
 from pathlib import Path
 
 import torch
-from common.fileio import atomic_path, write_json_atomic
+from common import atomic_path, write_json_atomic
 
-from trainer.checkpoint import TOKENIZER_FILES, load_checkpoint
+from trainer.checkpoint import load_checkpoint
 from trainer.config import ModelConfig
 from trainer.errors import TrainerError
 
@@ -40,6 +40,7 @@ _TOP = {  # native name -> HF name
     "lm_head.bias": "lm_head.bias",
 }
 _SPECIALS = ("bos", "pad", "eos")
+TOKENIZER_FILES = ("vocab.json", "merges.txt", "tokenizer.json")  # docs/formats.md §2
 
 
 def hf_config(cfg: ModelConfig, specials: dict[str, int] | None = None) -> dict:

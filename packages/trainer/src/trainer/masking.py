@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from trainer.config import DataConfig
+
 IGNORE = -100  # label of unselected positions (torch cross_entropy's ignore_index)
 
 
@@ -58,3 +60,15 @@ class Masker:
         inputs = torch.where(to_rand, rand_ids, inputs)
         labels = torch.where(selected, ids, torch.full_like(ids, IGNORE))
         return inputs, labels
+
+
+def make_masker(data: DataConfig, vocab_size: int, special_ids: tuple[int, ...], mask_id: int) -> Masker:
+    """The run's ``Masker``: ``data``'s probabilities over a ``vocab_size`` vocabulary."""
+    return Masker(
+        vocab_size=vocab_size,
+        mask_id=mask_id,
+        special_ids=special_ids,
+        mask_prob=data.mask_prob,
+        mask_token_frac=data.mask_token_frac,
+        random_token_frac=data.random_token_frac,
+    )

@@ -1,5 +1,6 @@
-"""Run logs: a JSONL metrics file (one record per logged step / evaluation), MFU from the FLOPs formula, and
-``plot_run`` drawing loss / perplexity / learning-rate curves to a PNG.
+"""Run logs: a JSONL metrics file (one record per logged step / evaluation), the training log with its
+throughput window and progress bar, MFU from the FLOPs formula, and ``plot_run`` drawing loss / perplexity /
+learning-rate curves to a PNG.
 
 Usage: ``log = MetricsLog(run_dir / "metrics.jsonl"); log.write({"step": 10, "loss": 3.2})``
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,65 @@ class MetricsLog:
         if self.enabled:
             with open(self.path, "a", encoding="utf-8") as f:
                 f.write(json.dumps(record, sort_keys=True) + "\n")
+
+
+class TrainLog:
+    """What the training loop reports: train records (loss, perplexity, LR, grad norm, throughput, epoch,
+    CPU seconds, MFU on a known GPU, NSP loss for +NSP formats) and valid records into ``metrics.jsonl``,
+    and a tqdm progress bar. Only rank 0 writes (``enabled``)."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        enabled: bool,
+        progress: bool,
+        desc: str,
+        initial: int,
+        total: int,
+        flops_per_token: float,
+        peak: float | None,
+    ) -> None:
+        from tqdm import tqdm
+
+        self.log = MetricsLog(path, enabled=enabled)
+        self.fpt, self.peak = flops_per_token, peak
+        self.pbar = tqdm(
+            total=total,
+            initial=initial,
+            desc=desc,
+            unit="step",
+            disable=not (enabled and progress),
+            dynamic_ncols=True,
+        )
+        self.window_tokens, self.t_window = 0, time.perf_counter()
+
+    def step(self, tokens: int) -> None:
+        """Count one finished optimizer step of ``tokens`` real tokens (all ranks)."""
+        self.window_tokens += tokens
+        self.pbar.update(1)
+
+    def train(self, step: int, loss: float, *, nsp_loss: float | None, **fields: Any) -> None:
+        """Write the train record of ``step`` (``fields``: lr, grad_norm, tokens_seen, epoch, seqs) and
+        start a new throughput window."""
+        tps = self.window_tokens / max(time.perf_counter() - self.t_window, 1e-9)
+        rec = {"kind": "train", "step": step, "loss": loss, "ppl": perplexity(loss), **fields}
+        rec.update(tokens_per_s=tps, time=time.time(), cpu_s=time.process_time())  # CPU s: robust when busy
+        if self.peak:
+            rec["mfu"] = mfu(tps, self.fpt, self.peak)
+        if nsp_loss is not None:
+            rec["nsp_loss"] = nsp_loss
+        self.log.write(rec)
+        self.pbar.set_postfix(loss=f"{loss:.3f}", lr=f"{fields['lr']:.2e}", tok_s=f"{tps:,.0f}")
+        self.window_tokens, self.t_window = 0, time.perf_counter()
+
+    def valid(self, step: int, loss: float, masked_tokens: int) -> None:
+        """Write the valid record of ``step``."""
+        rec = {"kind": "valid", "step": step, "loss": loss, "ppl": perplexity(loss)}
+        self.log.write({**rec, "masked_tokens": masked_tokens, "time": time.time()})
+
+    def close(self) -> None:
+        self.pbar.close()
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:

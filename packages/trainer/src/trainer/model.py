@@ -5,22 +5,46 @@ head tied to the token embeddings and computed only on the masked positions.
 Module names follow the Hugging Face layout closely (one fused ``qkv`` projection instead of three) so that
 export/import in ``trainer.export`` is a plain renaming.
 
-Usage: ``model = Roberta(ModelConfig(...)); loss_sum, n = model.mlm_loss(ids, labels)``
+``attention_mask`` is the one place padding becomes a mask (positions, the SDPA key mask of training and
+validation); ``fit_model_config`` fits the configured shape to the shards (vocabulary, pad id) or takes it
+from an imported Hugging Face model.
+
+Usage: ``model = Roberta(ModelConfig(...)); loss_sum = model(ids, attn_mask=attention_mask(ids, pad), labels=y)``
 """
 
 from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainer.config import ModelConfig
+from trainer.config import Config, ModelConfig
+from trainer.errors import TrainerError
 from trainer.nsp import NSPHead, mlm_nsp_loss
+
+
+def real_tokens(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
+    """(B, T) bool, True at every non-pad token: what positions and attention masks are built from."""
+    return ids.ne(pad_id)
+
+
+def attention_mask(ids: torch.Tensor, pad_id: int, *, padded: bool | None = None) -> torch.Tensor | None:
+    """SDPA boolean key mask (B, 1, 1, T), True = attend, or None when nothing is padded (lets SDPA pick
+    flash kernels). ``padded`` says whether ``ids`` hold any pad when the caller knows it already (from the
+    host batch, saving a device sync); None = look."""
+    keep = real_tokens(ids, pad_id)
+    if padded is None:
+        padded = not bool(keep.all())
+    return keep[:, None, None, :] if padded else None
 
 
 def position_ids(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
     """RoBERTa/fairseq positions: non-pad tokens count up from ``pad_id + 1``; pads get ``pad_id``."""
-    keep = ids.ne(pad_id).int()
+    keep = real_tokens(ids, pad_id).int()
     return (torch.cumsum(keep, dim=1) * keep).long() + pad_id
 
 
@@ -138,12 +162,27 @@ class Roberta(nn.Module):
         return F.cross_entropy(logits.float(), labels[sel], reduction="sum")
 
 
-def key_padding_mask(ids: torch.Tensor, pad_id: int) -> torch.Tensor | None:
-    """SDPA boolean key mask (B, 1, 1, T), or None when nothing is padded (lets SDPA pick flash kernels)."""
-    keep = ids.ne(pad_id)
-    if bool(keep.all()):
-        return None
-    return keep[:, None, None, :]
+def fit_model_config(cfg: Config, *, vocab: int, pad_id: int, nsp: bool) -> tuple[ModelConfig, dict | None]:
+    """(model config, initial state or None): ``cfg.model`` fitted to the shards' vocabulary and pad id, or
+    the shape of the Hugging Face model ``--run.init_from`` (with its weights); an NSP head when the input
+    format has NSP; checks that blocks fit."""
+    init_state: dict[str, Any] | None = None
+    if cfg.run.init_from:
+        from trainer.export import import_hf
+
+        mcfg, init_state = import_hf(Path(cfg.run.init_from))
+        mcfg = dataclasses.replace(mcfg, dropout=cfg.model.dropout, attn_dropout=cfg.model.attn_dropout)
+        if mcfg.vocab_size != vocab:
+            raise TrainerError(f"--run.init_from model has vocab_size {mcfg.vocab_size}, shards have {vocab}")
+    else:
+        mcfg = dataclasses.replace(cfg.model, vocab_size=vocab, pad_id=pad_id)
+    need = cfg.data.seq_len + mcfg.pad_id + 1
+    if mcfg.max_positions < need:
+        raise TrainerError(
+            f"seq_len {cfg.data.seq_len} needs model.max_positions >= {need} "
+            f"(RoBERTa's padding offset), got {mcfg.max_positions}"
+        )
+    return dataclasses.replace(mcfg, nsp=nsp), init_state
 
 
 def count_params(model: nn.Module, trainable_only: bool = True) -> int:

@@ -2,13 +2,13 @@
 
 SEGMENT-PAIR+NSP: each input is a pair of *segments* (runs of whole sentences) of at most ``seq_len - 4``
 tokens together. SENTENCE-PAIR+NSP: each input is a pair of single *sentences* (much shorter inputs, so the
-paper raises the batch size to keep tokens per batch equal; see ``trainer.formats_batch.matched_batch_size``).
+paper raises the batch size to keep tokens per batch equal; see ``trainer.formats.doc.matched_batch_size``).
 In both, segment B is the contiguous continuation of A in the same document (NSP label 1) or a span from
 another document (label 0), exactly half of each over a shard. The layout is RoBERTa's pair layout
 ``<s> A </s></s> B </s>`` (no token-type embeddings, as in the RoBERTa model).
 
 Pairs are drawn once when the shard is indexed, deterministically from (seed, shard name), as BERT's
-preprocessing did; masks stay dynamic (or static, see ``trainer.static_masking``). A span row is
+preprocessing did; masks stay dynamic (or static, see ``trainer.formats.static``). A span row is
 ``[a_start, a_end, b_start, b_end, is_next]`` (token offsets into the shard); ``nsp_labels`` reads column 4.
 
 Usage: ``ds = BlockDataset(shards, SegmentPair(512, specials), 512, specials.pad); y = nsp_labels(ds, idx)``
@@ -17,12 +17,15 @@ Usage: ``ds = BlockDataset(shards, SegmentPair(512, specials), 512, specials.pad
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
-from tokenizer.shards import TokenShard
+from tokenizer import TokenShard
 
-from trainer.data import Specials, split_long
+from trainer.data.blocks import Specials
+from trainer.data.packing import pack_within_docs, split_long
 from trainer.errors import TrainerError
+from trainer.formats.base import InputFormat
 
 PAIR_SPECIALS = 4  # <s> A </s></s> B </s>
 
@@ -30,26 +33,6 @@ PAIR_SPECIALS = 4  # <s> A </s></s> B </s>
 def balanced_labels(n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` labels, ceil(n/2) ones and floor(n/2) zeros in random order: exactly 50/50 per shard."""
     return rng.permutation(np.arange(n) < (n + 1) // 2).astype(np.int64)
-
-
-def pack_within_docs(sents: np.ndarray, docs: np.ndarray, budget: int) -> np.ndarray:
-    """Greedy packing of whole sentences into (n, 2) token spans of at most ``budget`` tokens that never
-    cross a document boundary (DOC-SENTENCES, and the chunks SEGMENT-PAIR splits into A and B).
-    One ``searchsorted`` per block; sentences longer than ``budget`` are cut first."""
-    sents = split_long(np.asarray(sents, dtype=np.int64), budget)
-    n = len(sents) - 1
-    if n <= 0:
-        return np.zeros((0, 2), np.int64)
-    # index (into sents) of the first sentence of the next document, for each sentence
-    doc_first = np.searchsorted(sents, np.asarray(docs, dtype=np.int64))
-    next_doc = doc_first[np.searchsorted(doc_first, np.arange(n), side="right")]
-    spans, i = [], 0
-    while i < n:
-        j = int(np.searchsorted(sents, sents[i] + budget, side="right")) - 1
-        j = min(max(j, i + 1), int(next_doc[i]))
-        spans.append((sents[i], sents[j]))
-        i = j
-    return np.asarray(spans, dtype=np.int64)
 
 
 def shard_rng(seed: int, shard: TokenShard) -> np.random.Generator:
@@ -74,16 +57,18 @@ def random_other_doc_starts(
     return sents[pick], docs[other + 1]
 
 
-class _PairFormat:
-    """Shared block layout of the two NSP formats."""
+class PairFormat(InputFormat):
+    """Shared block layout and NSP labels of the two NSP formats."""
 
     nsp = True
+    min_seq_len = 16
 
     def __init__(self, seq_len: int, specials: Specials, *, seed: int = 0) -> None:
-        if seq_len < 16:
-            raise TrainerError(f"seq_len {seq_len} too small for a pair format (need >= 16)")
-        self.seq_len, self.sp, self.seed = seq_len, specials, seed
+        super().__init__(seq_len, specials, seed=seed)
         self.budget = seq_len - PAIR_SPECIALS
+
+    def _too_small(self, seq_len: int) -> str:
+        return f"seq_len {seq_len} too small for a pair format (need >= {self.min_seq_len})"
 
     def block(self, shard: TokenShard, span: np.ndarray) -> np.ndarray:
         a = np.asarray(shard.tokens[int(span[0]) : int(span[1])], dtype=np.int64)
@@ -96,11 +81,19 @@ class _PairFormat:
         """Tokens of each block including the four specials."""
         return spans[:, 1] - spans[:, 0] + spans[:, 3] - spans[:, 2] + PAIR_SPECIALS
 
+    def block_lengths(self, ds: Any) -> np.ndarray:
+        return self.lengths(ds.spans)
 
-class SegmentPair(_PairFormat):
+    def nsp_targets(self, ds: Any, indices: np.ndarray) -> np.ndarray | None:
+        return nsp_labels(ds, indices)
+
+
+class SegmentPair(PairFormat):
     """SEGMENT-PAIR+NSP: chunks of whole sentences within a document (at most ``seq_len - 4`` tokens) split
     at a random sentence boundary into A and B; for half of them B is replaced by an equally long span
     starting at a sentence of another document."""
+
+    name = "segment-pair"
 
     def index(self, shard: TokenShard) -> np.ndarray:
         rng = shard_rng(self.seed, shard)
@@ -126,9 +119,11 @@ class SegmentPair(_PairFormat):
         return np.stack([chunks[:, 0], split, b_start, b_end, is_next], axis=1).astype(np.int64)
 
 
-class SentencePair(_PairFormat):
+class SentencePair(PairFormat):
     """SENTENCE-PAIR+NSP: A is one sentence, B the next sentence of the same document or a random sentence
     of another document. Each sentence is cut to ``(seq_len - 4) // 2`` tokens so every pair fits."""
+
+    name = "sentence-pair"
 
     def index(self, shard: TokenShard) -> np.ndarray:
         rng = shard_rng(self.seed, shard)
@@ -153,7 +148,7 @@ def nsp_labels(ds, indices: np.ndarray) -> np.ndarray | None:
     """NSP labels (1 = B follows A) of the given blocks of a ``BlockDataset``, or None for a format
     without NSP. Works through ``StaticDuplicates`` too (it maps virtual indices to blocks)."""
     base = getattr(ds, "base", ds)
-    if not getattr(base.fmt, "nsp", False):
+    if not base.fmt.nsp:
         return None
     blocks = np.asarray(indices) % len(base)
     return base.spans[blocks, 4].astype(np.int64)

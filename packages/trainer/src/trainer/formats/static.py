@@ -7,14 +7,22 @@ block ``v % n`` of duplicate ``v // n``, and its mask is a pure function of (mas
 i.e. fixed before training exactly as if written to disk, without storing 10 copies (at 160 GB of text,
 BERT's way would be 10x the corpus). The sampler permutes the ``dupes * n`` items each epoch as usual.
 
-Usage: ``train_ds = StaticDuplicates(ds, dupes=10, seed=1); inputs, labels = train_ds.mask(ids, idx, masker)``
+``StaticMasking`` is the ``InputFormat`` of a run with ``data.static_dupes > 0``: it wraps the run's input
+format (any of ``FORMATS``), keeps its blocks, NSP labels and sampler, and swaps in the duplicated view and
+the fixed masks.
+
+Usage: ``fmt = StaticMasking(FullSentences(512, sp), dupes=10, seed=1); train_set = fmt.train_view(ds)``
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
+from tokenizer import TokenShard
 
+from trainer.formats.base import InputFormat
 from trainer.masking import Masker, mask_seed
 
 STATIC_SEED_KEY = 1_000_003  # separates static-mask seeds from the dynamic (seed, step, chunk) stream
@@ -56,3 +64,43 @@ class StaticDuplicates:
             for r, (b, d) in enumerate(zip(blocks, dups, strict=True))
         ]
         return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
+
+
+class StaticMasking(InputFormat):
+    """Static masking over another input format: its blocks, duplicated ``dupes`` times with fixed masks."""
+
+    def __init__(self, inner: InputFormat, *, dupes: int = 10, seed: int = 0) -> None:
+        if dupes < 1:
+            raise ValueError(f"static masking needs dupes >= 1, got {dupes}")
+        self.inner, self.dupes = inner, dupes
+        self.seq_len, self.sp, self.seed = inner.seq_len, inner.sp, seed
+        self.name = f"{inner.name}+static"  # type: ignore[misc]
+        self.nsp = inner.nsp  # type: ignore[misc]
+
+    def index(self, shard: TokenShard) -> np.ndarray:
+        return self.inner.index(shard)
+
+    def block(self, shard: TokenShard, span: np.ndarray) -> np.ndarray:
+        return self.inner.block(shard, span)
+
+    def block_lengths(self, ds: Any) -> np.ndarray:
+        return self.inner.block_lengths(ds)
+
+    def train_view(self, ds: Any) -> StaticDuplicates:
+        return StaticDuplicates(ds, dupes=self.dupes, seed=self.seed)
+
+    def sampler(
+        self, ds: Any, *, seed: int, batch_size: int, micro_batch: int, accum: int, world: int
+    ) -> Any:
+        return self.inner.sampler(
+            ds, seed=seed, batch_size=batch_size, micro_batch=micro_batch, accum=accum, world=world
+        )
+
+    def mask(
+        self, ds: Any, masker: Masker, ids: torch.Tensor, indices: np.ndarray, seed: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The fixed masks of the items ``indices`` of the duplicated view ``ds`` (``seed`` is unused)."""
+        return ds.mask(ids, indices, masker)
+
+    def nsp_targets(self, ds: Any, indices: np.ndarray) -> np.ndarray | None:
+        return self.inner.nsp_targets(ds, indices)
