@@ -1,25 +1,34 @@
-"""The paper's finetuning recipe (Table 10) as configs, and its sweep -> seeds -> median selection.
+"""The paper's finetuning recipe (Table 10) as configs, and its resumable sweep -> seeds -> median selection.
 
 GLUE: sweep batch {16, 32} x lr {1e-5, 2e-5, 3e-5}, 10 epochs, 6% linear warmup then linear decay to 0, weight
 decay 0.1, best epoch on dev, 5 seeds; the hyper-parameters with the best median over seeds win (Appendix C), and
 that median is the reported number. Adam betas/eps are the pretraining ones (Table 9: 0.9, 0.98, 1e-6).
 
-Usage: ``select_best(cells)`` -> the winning ``(batch_size, lr)`` and its per-seed cells.
+Sweeps are resumable: each finished (task, hyper-parameters, seed) cell is one JSON file, skipped on re-runs.
+Cells live in ``OUT/cells/{task}/{fingerprint}/{cell}.json``; the fingerprint hashes everything that changes a
+cell's score except the cell's own coordinates (checkpoint, data, recipe settings, init-from), so changing e.g.
+the epoch count never reuses stale cells, while adding seeds or lrs reuses the finished ones.
+
+Usage: ``cells = run_sweep(out, "rte", recipe, {"checkpoint": ...}, run_cell)``; then ``write_sweep_result(...)``;
+``select_best(cells)`` -> the winning ``(batch_size, lr)`` and its per-seed cells.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import statistics
-import types
-import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
-from benchmarks.errors import BenchError
+from common import OverrideError, apply_overrides, check_settings, json_sha256, write_json_atomic
 
-T = TypeVar("T")
+from benchmarks.errors import BenchError
+from benchmarks.results import BenchResult, write_result
+
+R = TypeVar("R", bound="Recipe")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,34 +106,13 @@ def quick(recipe: Recipe, *, train: int = 48, dev: int = 48) -> Recipe:
     )
 
 
-def _convert(tp: Any, raw: str) -> Any:
-    """Parse ``raw`` as the annotated field type (int, float, str, tuples as comma lists, optional 'none')."""
-    origin = typing.get_origin(tp)
-    if origin in (types.UnionType, typing.Union):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return None if raw.lower() == "none" else _convert(args[0], raw)
-    if origin is tuple:
-        (elem, *_) = typing.get_args(tp)
-        return tuple(_convert(elem, x) for x in raw.split(",") if x)
-    return tp(raw)
-
-
-def apply_overrides(cfg: T, overrides: Sequence[str], section: str = "recipe") -> T:
-    """Apply typed ``--recipe.field=value`` overrides; an unknown key or a bad value is a ``BenchError``."""
-    hints = typing.get_type_hints(type(cfg))
-    changes: dict[str, Any] = {}
-    for item in overrides:
-        key, sep, raw = item.removeprefix("--").partition("=")
-        sec, _, name = key.partition(".")
-        if sec != section or not sep or name not in hints:
-            raise BenchError(
-                f"unknown option {item!r}; known: " + ", ".join(f"--{section}.{k}=" for k in hints)
-            )
-        try:
-            changes[name] = _convert(hints[name], raw)
-        except (TypeError, ValueError):
-            raise BenchError(f"bad value for --{section}.{name}: {raw!r} (expected {hints[name]})") from None
-    return dataclasses.replace(cfg, **changes)
+def override_recipe(recipe: R, items: Sequence[str]) -> R:
+    """``recipe`` with typed ``--recipe.field=value`` overrides (``common.apply_overrides``); a ``BenchError``
+    for an unknown field or a bad value."""
+    try:
+        return apply_overrides(recipe, items, prefix="recipe")
+    except OverrideError as e:
+        raise BenchError(str(e)) from None
 
 
 def cell_name(batch_size: int, lr: float, seed: int) -> str:
@@ -157,3 +145,91 @@ def select_best(
     best = max(range(len(medians)), key=lambda i: (medians[i]["median"], -i))
     key = (medians[best]["batch_size"], medians[best]["lr"])
     return key, sorted(groups[key], key=lambda c: c["seed"]), medians
+
+
+def fingerprint(settings: dict[str, Any]) -> str:
+    """Short stable hash of a JSON-able settings dict (12 hex digits of ``common.json_sha256``)."""
+    return json_sha256(settings)[:12]
+
+
+class CellStore:
+    """Finished cells of one task under one fingerprint."""
+
+    def __init__(self, out: Path, task: str, settings: dict[str, Any]) -> None:
+        self.dir = Path(out) / "cells" / task / fingerprint(settings)
+        self.settings = settings
+
+    def path(self, name: str) -> Path:
+        return self.dir / f"{name}.json"
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        """The finished cell's record, or None (a half-written file never exists: writes are atomic)."""
+        p = self.path(name)
+        return json.loads(p.read_text(encoding="utf-8")) if p.is_file() else None
+
+    def put(self, name: str, record: dict[str, Any]) -> None:
+        """Record the cell; the folder's ``settings.json`` says (and guards) which settings its cells ran."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        check_settings(
+            self.dir / "settings.json", self.settings, what="cells", flag="--out", error=BenchError
+        )
+        write_json_atomic(self.path(name), record)
+
+
+def run_sweep(
+    out: Path,
+    task: str,
+    recipe: Any,
+    settings: dict[str, Any],
+    run_cell: Callable[[int, float, int], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Run every (batch size, lr, seed) cell of ``recipe`` not finished yet; return all cells' records.
+
+    ``settings`` (with the recipe's non-sweep fields added) is fingerprinted to name the cell folder.
+    """
+    from tqdm.auto import tqdm
+
+    fixed = {k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("batch_sizes", "lrs", "seeds")}
+    store = CellStore(out, task, {"task": task, **settings, **fixed})
+    cells = []
+    for b, lr, seed in tqdm(sweep_cells(recipe), desc=f"{task} sweep", unit="cell"):
+        name = cell_name(b, lr, seed)
+        record = store.get(name)
+        if record is None:
+            record = {"task": task, "batch_size": b, "lr": lr, "seed": seed, **run_cell(b, lr, seed)}
+            store.put(name, record)
+        cells.append(record)
+    return cells
+
+
+def write_sweep_result(
+    out: Path, task: str, metric: str, cells: list[dict[str, Any]], recipe: Any, checkpoint: str, **extra: Any
+) -> BenchResult:
+    """Select the hyper-parameters by median ``score`` over seeds and write ``out/{task}.json``.
+
+    Each cell record holds ``score`` (the dev number used for selection), ``metrics`` (the official metrics at
+    the best epoch; ``metric`` among them is reported per seed) and ``best_epoch``.
+    """
+    (b, lr), chosen, medians = select_best(cells)
+    scores = [float(c["score"]) for c in chosen]
+    mid = statistics.median(scores)
+    median_cell = min(chosen, key=lambda c: (abs(c["score"] - mid), c["seed"]))
+    config = {
+        **dataclasses.asdict(recipe),
+        "chosen": {"batch_size": b, "lr": lr},
+        "sweep_medians": medians,
+        "best_epochs": [c.get("best_epoch") for c in chosen],
+        "best_model": median_cell.get("model"),
+        **extra,
+    }
+    result = BenchResult(
+        task=task,
+        metric=metric,
+        seeds=[c["seed"] for c in chosen],
+        per_seed=[float(c["metrics"][metric]) for c in chosen],
+        metrics=[c["metrics"] for c in chosen],
+        config=config,
+        checkpoint=checkpoint,
+    )
+    write_result(Path(out) / f"{task}.json", result)
+    return result

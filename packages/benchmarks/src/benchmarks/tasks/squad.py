@@ -18,14 +18,19 @@ from types import SimpleNamespace
 import torch
 from torch import nn
 
-from benchmarks.cells import run_sweep, write_sweep_result
-from benchmarks.checkpoint import fit_recipe, resolve_checkpoint
 from benchmarks.errors import BenchError
-from benchmarks.recipe import SpanRecipe, squad_recipe
-from benchmarks.recipe import quick as quick_variant
+from benchmarks.hf_checkpoint import as_hf_folder, fit_recipe
 from benchmarks.results import BenchResult
-from benchmarks.squad_data import QAExample, build_features, decode_predictions, examples_of, read_squad_json
-from benchmarks.squad_eval import squad_v1_scores, squad_v2_scores
+from benchmarks.sweep import SpanRecipe, run_sweep, squad_recipe, write_sweep_result
+from benchmarks.sweep import quick as quick_variant
+from benchmarks.tasks.squad_data import (
+    QAExample,
+    build_features,
+    decode_predictions,
+    examples_of,
+    read_squad_json,
+)
+from benchmarks.tasks.squad_eval import squad_v1_scores, squad_v2_scores
 
 
 class SpanModel(nn.Module):
@@ -158,7 +163,7 @@ def run_squad(
     if not train_ex or not dev_ex:
         raise BenchError("SQuAD train or dev file has no questions")
     task, out = f"squad{version}", Path(out)
-    with resolve_checkpoint(checkpoint) as hf_dir:
+    with as_hf_folder(checkpoint) as hf_dir:
         recipe = fit_recipe(recipe, hf_dir)
         if recipe.doc_stride >= recipe.max_seq_len - recipe.max_query_len - 4:
             raise BenchError(
