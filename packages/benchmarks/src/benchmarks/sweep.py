@@ -167,12 +167,15 @@ class CellStore:
         p = self.path(name)
         return json.loads(p.read_text(encoding="utf-8")) if p.is_file() else None
 
-    def put(self, name: str, record: dict[str, Any]) -> None:
-        """Record the cell; the folder's ``settings.json`` says (and guards) which settings its cells ran."""
+    def claim(self) -> None:
+        """Record in ``settings.json`` which settings the folder's cells ran with; refuse (``BenchError``) a
+        folder that recorded other ones (a fingerprint collision or a hand-copied folder) before reusing it."""
         self.dir.mkdir(parents=True, exist_ok=True)
         check_settings(
             self.dir / "settings.json", self.settings, what="cells", flag="--out", error=BenchError
         )
+
+    def put(self, name: str, record: dict[str, Any]) -> None:
         write_json_atomic(self.path(name), record)
 
 
@@ -191,6 +194,7 @@ def run_sweep(
 
     fixed = {k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("batch_sizes", "lrs", "seeds")}
     store = CellStore(out, task, {"task": task, **settings, **fixed})
+    store.claim()
     cells = []
     for b, lr, seed in tqdm(sweep_cells(recipe), desc=f"{task} sweep", unit="cell"):
         name = cell_name(b, lr, seed)
