@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from benchmarks import glue as glue_mod
 from benchmarks.cli import main
-from benchmarks.glue_data import TASKS, load_glue, read_tsv
 from benchmarks.results import read_result
+from benchmarks.tasks import glue as glue_mod
+from benchmarks.tasks.glue_data import TASKS, load_glue, read_tsv
 
 WITH_DATA = ["cola", "sst2", "mrpc", "stsb", "rte", "wnli"]  # QQP, MNLI and QNLI train are not in sample data
 
@@ -77,7 +77,7 @@ def test_finetuning_learns_a_separable_task(tiny_hf, tmp_path):
 
 
 def _fast_recipe():
-    from benchmarks.recipe import Recipe
+    from benchmarks.sweep import Recipe
 
     return Recipe(batch_sizes=(8,), lrs=(3e-3,), seeds=(1,), epochs=10, max_seq_len=32)
 
@@ -159,7 +159,7 @@ def test_unknown_task_and_recipe_key(tiny_hf, tmp_path, capsys):
         )
         == 2
     )
-    assert "unknown option" in capsys.readouterr().err
+    assert "unknown setting" in capsys.readouterr().err
 
 
 def test_every_task_has_a_layout():
@@ -266,7 +266,7 @@ def test_mnli_qqp_layout_and_init_from_mnli(tiny_hf, sample_data, tmp_path):
     assert read_result(tmp_path / "second" / "cola.json").config["init"] is None
     # the MNLI encoder is kept and the whole head is fresh
     import torch
-    from benchmarks.glue import _classifier
+    from benchmarks.tasks.glue import _classifier
     from transformers import AutoModelForSequenceClassification
 
     mnli_model = AutoModelForSequenceClassification.from_pretrained(best)
@@ -282,7 +282,7 @@ def test_mnli_qqp_layout_and_init_from_mnli(tiny_hf, sample_data, tmp_path):
 def test_hub_rows_convert_like_the_tsv_layout(sample_data):
     """nyu-mll/glue columns and integer labels give the same examples as the local TSVs."""
     import datasets
-    from benchmarks.glue_data import glue_from_hub
+    from benchmarks.tasks.glue_data import glue_from_hub
 
     local = load_glue("rte", sample_data / "glue")
     rows = lambda exs: datasets.Dataset.from_dict(  # noqa: E731

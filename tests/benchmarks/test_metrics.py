@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from benchmarks.metrics import HEADLINE, glue_metrics
+from benchmarks.tasks.glue_metrics import HEADLINE, glue_metrics
 from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics import f1_score, matthews_corrcoef
 

@@ -32,7 +32,7 @@ def _tokenizer(out: Path, texts: list[str], vocab: int) -> object:
 @pytest.fixture(scope="module")
 def native_run(sample_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Pretrain a tiny model for a few steps on real SST-2 sentences; return the trainer's run folder."""
-    from tokenizer.shards import write_manifest, write_token_shard
+    from tokenizer import write_manifest, write_token_shard
     from trainer import apply_overrides, preset, train
 
     root = tmp_path_factory.mktemp("native")
@@ -121,8 +121,8 @@ def test_quick_glue_on_a_trainer_checkpoint(native_run, sample_data, tmp_path):
 def test_every_task_model_starts_from_the_pretrained_encoder(tiny_hf):
     """GLUE, SQuAD and RACE models must load the checkpoint's encoder, not a silent random init."""
     import torch
-    from benchmarks.glue import _classifier
-    from benchmarks.squad import SpanModel
+    from benchmarks.tasks.glue import _classifier
+    from benchmarks.tasks.squad import SpanModel
     from transformers import AutoModelForMultipleChoice, RobertaForMaskedLM
 
     ref = dict(RobertaForMaskedLM.from_pretrained(tiny_hf).roberta.named_parameters())

@@ -12,10 +12,8 @@ import numpy as np
 import pytest
 from benchmarks.cli import main
 from benchmarks.errors import BenchError
-from benchmarks.paper import run_paper
-from benchmarks.paper_data import subset_corpus
-from benchmarks.paper_spec import SCALES, TABLES, Scale
-from tokenizer.shards import open_shards, read_manifest
+from benchmarks.paper import SCALES, TABLES, Scale, run_paper, subset_corpus
+from tokenizer import open_shards, read_manifest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "trainer"))
 from make_shards import make_shards  # noqa: E402
@@ -130,7 +128,7 @@ def test_table3_end_to_end_accumulates(corpus: tuple[Path, Path], tmp_path: Path
 
 
 def test_sentence_pair_batch_is_matched(corpus: tuple[Path, Path]) -> None:
-    from benchmarks.paper import matched_batch
+    from benchmarks.paper.run import matched_batch
 
     shards, _ = corpus
     row = TABLES["2"].rows[1]
@@ -161,7 +159,7 @@ def test_cli_errors(corpus: tuple[Path, Path], tmp_path: Path, capsys: pytest.Ca
     assert paper("1", tmp_path / "nope") == 2
     assert "does not exist" in capsys.readouterr().err
     assert paper("1", shards, "--bogus") == 2
-    assert "unrecognised argument" in capsys.readouterr().err
+    assert "unrecognized argument" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from benchmarks.cli import main
-from benchmarks.race import encode, load_race, qa_text
 from benchmarks.results import read_result
+from benchmarks.tasks.race import encode, load_race, qa_text
 
 PASSAGES = [
     (
@@ -57,7 +57,7 @@ def test_layout_is_read(tmp_path):
 
 
 def test_inputs_truncate_qa_to_128_and_whole_to_512(tiny_hf):
-    from benchmarks.race import RaceExample
+    from benchmarks.tasks.race import RaceExample
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(tiny_hf)
@@ -105,7 +105,7 @@ def test_hub_offline_is_one_line(tiny_hf, tmp_path, capsys, monkeypatch):
 
 
 def test_hub_rows_convert():
-    from benchmarks.race import race_from_hub
+    from benchmarks.tasks.race import race_from_hub
 
     rows = [
         {

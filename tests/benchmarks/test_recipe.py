@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from benchmarks.errors import BenchError
-from benchmarks.recipe import apply_overrides, cell_name, glue_recipe, quick, select_best, sweep_cells
+from benchmarks.sweep import cell_name, glue_recipe, quick, select_best, sweep_cells
+from benchmarks.sweep import override_recipe as apply_overrides
 
 
 def test_glue_defaults_are_table_10():
@@ -26,7 +27,7 @@ def test_overrides_are_typed_and_unknown_keys_fail():
         glue_recipe(), ["--recipe.lrs=1e-5,3e-5", "--recipe.epochs=3", "--recipe.max_train_examples=none"]
     )
     assert r.lrs == (1e-5, 3e-5) and r.epochs == 3 and r.max_train_examples is None
-    with pytest.raises(BenchError, match="unknown option"):
+    with pytest.raises(BenchError, match="unknown setting"):
         apply_overrides(r, ["--recipe.epoch=3"])
     with pytest.raises(BenchError, match="bad value"):
         apply_overrides(r, ["--recipe.epochs=three"])

@@ -7,10 +7,10 @@ import dataclasses
 import numpy as np
 import pytest
 from benchmarks.cli import main
-from benchmarks.recipe import squad_recipe
 from benchmarks.results import read_result
-from benchmarks.squad_data import build_features, decode_predictions, examples_of, read_squad_json
-from benchmarks.squad_eval import f1_v1, f1_v2, normalize_answer, squad_v1_scores, squad_v2_scores
+from benchmarks.sweep import squad_recipe
+from benchmarks.tasks.squad_data import build_features, decode_predictions, examples_of, read_squad_json
+from benchmarks.tasks.squad_eval import f1_v1, f1_v2, normalize_answer, squad_v1_scores, squad_v2_scores
 
 
 def _data(*qas):
@@ -152,8 +152,8 @@ def test_span_training_learns_a_trivial_task(tiny_hf, tmp_path):
     """The span head, loss and decoding must fit "the code is WORD" questions (catches broken targets)."""
     import json
 
-    from benchmarks.recipe import SpanRecipe
-    from benchmarks.squad import run_squad
+    from benchmarks.sweep import SpanRecipe
+    from benchmarks.tasks.squad import run_squad
 
     words = ["apple", "river", "stone", "cloud", "tiger", "piano", "lemon", "candle"]
     paragraphs = []

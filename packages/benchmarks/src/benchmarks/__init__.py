@@ -1,5 +1,10 @@
 """benchmarks: finetune and score RoBERTa checkpoints on GLUE, SQuAD and RACE with the paper's recipe.
 
+Layout: ``finetune`` (the shared loop), ``sweep`` (Table 10 recipes, resumable sweep, median selection),
+``results`` (the result-file contract), ``report`` (``bench report``), ``hf_checkpoint`` (any checkpoint as a
+checked HF folder), ``tasks/`` (GLUE, SQuAD, RACE with their data and metrics), ``paper/`` (``bench paper``:
+the paper's Tables 1-8 and their reruns), ``cli`` (``bench``), ``e2e`` (``roberta-e2e``).
+
 ``run_squad`` and ``run_race`` are re-exported lazily so importing the package stays free of torch
 (``benchmarks.report.report`` builds the table and chart).
 
@@ -12,12 +17,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.errors import BenchError
-from benchmarks.glue import run_glue
-from benchmarks.metrics import glue_metrics
-from benchmarks.recipe import Recipe, glue_recipe, quick, race_recipe, select_best, squad_recipe
 from benchmarks.results import BenchResult, ResultFormatError, read_result, write_result
+from benchmarks.sweep import Recipe, glue_recipe, quick, race_recipe, select_best, squad_recipe
+from benchmarks.tasks.glue import run_glue
+from benchmarks.tasks.glue_metrics import glue_metrics
 
-_LAZY = {"run_squad": "squad", "run_race": "race"}
+_LAZY = {"run_squad": "tasks.squad", "run_race": "tasks.race"}
 
 __all__ = [
     "BenchError",
@@ -38,8 +43,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from benchmarks.race import run_race
-    from benchmarks.squad import run_squad
+    from benchmarks.tasks.race import run_race
+    from benchmarks.tasks.squad import run_squad
 
 
 def __getattr__(name: str) -> Any:

@@ -6,7 +6,8 @@
   bench report RESULTS... [--png FILE]
 
 Recipe fields are overridden with typed ``--recipe.field=value`` flags (e.g. ``--recipe.epochs=3``). A user
-mistake prints one ``error: ...`` line and exits 2. Heavy libraries are imported only when a command runs.
+mistake (a bad flag or value included: ``common.cli.Parser``) prints one ``error: ...`` line and exits 2.
+Heavy libraries are imported only when a command runs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from common import Parser, run_cli
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -27,12 +30,12 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="bench",
         description=__doc__.split("\n")[0],
         epilog="Override recipe fields with --recipe.FIELD=VALUE.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     g = sub.add_parser("glue", help="finetune on GLUE tasks (paper Table 10 sweep)")
     _common(g)
     g.add_argument(
@@ -63,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--size", choices=["base", "large"], default="large", help="paper column to compare with"
     )
-    from benchmarks.paper_cli import add_paper_parser  # bench paper (issue 8): argparse only, light
+    from benchmarks.paper.cli import add_paper_parser  # bench paper: argparse only, light
 
     add_paper_parser(sub)
     return parser
@@ -72,33 +75,28 @@ def build_parser() -> argparse.ArgumentParser:
 def _recipe(args: argparse.Namespace, base, overrides: Sequence[str]):
     import dataclasses
 
-    from benchmarks.recipe import apply_overrides
+    from benchmarks.errors import BenchError
+    from benchmarks.sweep import override_recipe
 
-    recipe = apply_overrides(base, overrides)
+    recipe = override_recipe(base, overrides)
     if args.seeds is not None:
         if args.seeds < 1:
-            raise_bench(f"--seeds must be >= 1, got {args.seeds}")
+            raise BenchError(f"--seeds must be >= 1, got {args.seeds}")
         recipe = dataclasses.replace(recipe, seeds=tuple(range(1, args.seeds + 1)))
     return recipe
 
 
-def raise_bench(msg: str):
-    from benchmarks.errors import BenchError
-
-    raise BenchError(msg)
-
-
-def _run(args: argparse.Namespace, overrides: list[str]) -> None:
+def _run(args: argparse.Namespace, overrides: list[str]) -> int:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # the "newly initialized head" report is expected for every finetune
     if args.command == "paper":
-        from benchmarks.paper_cli import run_paper_cli
+        from benchmarks.paper.cli import run_paper_cli
 
         run_paper_cli(args, overrides)
     elif args.command == "glue":
-        from benchmarks.glue import run_glue
-        from benchmarks.recipe import glue_recipe
+        from benchmarks.sweep import glue_recipe
+        from benchmarks.tasks.glue import run_glue
 
         run_glue(
             args.checkpoint,
@@ -111,8 +109,8 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> None:
             save_models=args.save_models,
         )
     elif args.command == "squad":
-        from benchmarks.recipe import squad_recipe
-        from benchmarks.squad import run_squad
+        from benchmarks.sweep import squad_recipe
+        from benchmarks.tasks.squad import run_squad
 
         run_squad(
             args.checkpoint,
@@ -124,8 +122,8 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> None:
             recipe=_recipe(args, squad_recipe(), overrides),
         )
     elif args.command == "race":
-        from benchmarks.race import run_race
-        from benchmarks.recipe import race_recipe
+        from benchmarks.sweep import race_recipe
+        from benchmarks.tasks.race import run_race
 
         run_race(
             args.checkpoint,
@@ -134,28 +132,24 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> None:
             quick=args.quick,
             recipe=_recipe(args, race_recipe(), overrides),
         )
+    return 0
+
+
+def _report(args: argparse.Namespace, extra: list[str]) -> int:
+    from benchmarks.errors import BenchError
+    from benchmarks.report import report
+
+    if extra:
+        raise BenchError(f"unknown option(s) {extra}")
+    print(report(args.results, png=args.png, size=args.size))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``bench`` console script."""
-    from benchmarks.errors import BenchError
-    from benchmarks.results import ResultFormatError
-
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    try:
-        if args.command == "report":
-            if extra:
-                raise BenchError(f"unknown option(s) {extra}")
-            from benchmarks.report import report
-
-            print(report(args.results, png=args.png, size=args.size))
-        else:
-            _run(args, extra)
-    except (BenchError, ResultFormatError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return 0
+    args, extra = build_parser().parse_known_args(argv)
+    command = _report if args.command == "report" else _run
+    return run_cli(lambda: command(args, extra))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ Usage: ``uv run roberta-e2e --out runs/e2e``  (uses $ROBERTA_SAMPLE_DATA or ../s
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import subprocess
@@ -19,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.sample_data import ENV_VAR, sample_data_dir
+from common import ENV_VAR, Parser, sample_data_dir
 
 
 class E2EError(RuntimeError):
@@ -129,7 +128,7 @@ def run(out: Path, cfg: E2EConfig) -> dict[str, Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="roberta-e2e", description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="roberta-e2e", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("runs/e2e"), help="folder for every artifact")
     parser.add_argument("--train-steps", type=int, default=E2EConfig.train_steps)
     args = parser.parse_args(argv)

@@ -2,7 +2,8 @@
 
 The model is any module whose forward(**batch) returns an object with ``.loss``; ``evaluate(model)`` returns the
 dev metrics after each epoch and the epoch with the best ``headline`` is kept (the paper's early stopping).
-Weight decay skips biases and LayerNorm weights, as in BERT/fairseq.
+Weight decay follows the pretraining rule (``trainer.param_groups``: no decay on 1-D parameters, i.e. biases
+and LayerNorm weights, as in BERT/fairseq).
 
 Usage: ``history = train(model, feats, evaluate, settings=TrainSettings(lr=2e-5, ...), headline="acc")``
 """
@@ -81,14 +82,12 @@ def batches(
 
 
 def make_optimizer(model: torch.nn.Module, s: TrainSettings, total_steps: int):
-    """AdamW without decay on biases/LayerNorm, and the linear warmup + linear decay schedule."""
+    """AdamW over ``trainer.param_groups`` (no decay on biases/LayerNorm), and the linear warmup + linear
+    decay schedule."""
+    from trainer import param_groups
     from transformers import get_linear_schedule_with_warmup
 
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        if p.requires_grad:
-            (no_decay if p.ndim < 2 or "LayerNorm" in name or name.endswith(".bias") else decay).append(p)
-    groups = [{"params": decay, "weight_decay": s.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    groups = param_groups(model, s.weight_decay)
     opt = torch.optim.AdamW(groups, lr=s.lr, betas=tuple(s.adam_betas), eps=s.adam_eps)
     warmup = math.floor(s.warmup_ratio * total_steps)
     return opt, get_linear_schedule_with_warmup(opt, warmup, total_steps)
@@ -142,7 +141,7 @@ def best_epoch(history: Sequence[dict[str, float]], headline: str) -> dict[str, 
 
 
 def settings_for(recipe: Any, batch_size: int, lr: float, seed: int, device: str) -> TrainSettings:
-    """One sweep cell's optimisation settings from a recipe (``benchmarks.recipe.Recipe``)."""
+    """One sweep cell's optimisation settings from a recipe (``benchmarks.sweep.Recipe``)."""
     return TrainSettings(
         lr=lr,
         batch_size=batch_size,
@@ -174,7 +173,7 @@ def cell_runner(
     The record holds every epoch's metrics, the best epoch by ``select`` (a dev metric), its ``score`` and its
     ``metrics``; with ``save_root`` the best epoch's model (and tokenizer) is saved under the cell's name.
     """
-    from benchmarks.recipe import cell_name
+    from benchmarks.sweep import cell_name
 
     def run_cell(batch_size: int, lr: float, seed: int) -> dict[str, Any]:
         name = cell_name(batch_size, lr, seed)

@@ -1,8 +1,7 @@
 """``bench report``: our medians beside the paper's numbers as a markdown table, plus a PNG bar chart.
 
-Paper numbers (percent): GLUE dev medians from Table 5 (LARGE, single-task dev) and Table 8 (BASE, all data,
-500k steps); SQuAD dev from Table 6 (LARGE); RACE test from Table 7 (LARGE). The paper gives no BASE numbers
-for SQuAD, RACE or WNLI. Our GLUE/RACE scores are fractions and are shown as percents; SQuAD's already are.
+Paper numbers (percent) are ``benchmarks.paper.spec.PAPER_SCORES`` (Tables 5-8; no BASE numbers for SQuAD,
+RACE or WNLI). Our GLUE/RACE scores are fractions and are shown as percents; SQuAD's already are.
 
 Usage: ``print(report([Path("results/")], png=Path("results/report.png")))``
 """
@@ -14,39 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.errors import BenchError
+from benchmarks.paper.spec import PAPER_SCORES as PAPER
 from benchmarks.results import BenchResult, read_result
 
-PAPER: dict[str, dict[tuple[str, str], float]] = {
-    "large": {
-        ("mnli", "acc_m"): 90.2,
-        ("mnli", "acc_mm"): 90.2,
-        ("qnli", "acc"): 94.7,
-        ("qqp", "acc"): 92.2,
-        ("rte", "acc"): 86.6,
-        ("sst2", "acc"): 96.4,
-        ("mrpc", "acc"): 90.9,
-        ("cola", "mcc"): 68.0,
-        ("stsb", "pearson"): 92.4,
-        ("wnli", "acc"): 91.3,
-        ("squad1.1", "em"): 88.9,
-        ("squad1.1", "f1"): 94.6,
-        ("squad2.0", "em"): 86.5,
-        ("squad2.0", "f1"): 89.4,
-        ("race", "acc"): 83.2,
-        ("race", "acc_middle"): 86.5,
-        ("race", "acc_high"): 81.3,
-    },
-    "base": {
-        ("mnli", "acc_m"): 87.6,
-        ("qnli", "acc"): 92.8,
-        ("qqp", "acc"): 91.9,
-        ("rte", "acc"): 78.7,
-        ("sst2", "acc"): 94.8,
-        ("mrpc", "acc"): 90.2,
-        ("cola", "mcc"): 63.6,
-        ("stsb", "pearson"): 91.2,
-    },
-}
 ORDER = ["mnli", "qnli", "qqp", "rte", "sst2", "mrpc", "cola", "stsb", "wnli", "squad1.1", "squad2.0", "race"]
 PERCENT_ALREADY = ("squad1.1", "squad2.0")  # the official SQuAD scripts report percents
 
@@ -120,7 +89,7 @@ def bar_chart(table: list[dict], size: str, png: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
-    from common.fileio import atomic_path
+    from common import atomic_path
 
     labels = [f"{r['task']}\n{r['metric']}" for r in table]
     x = np.arange(len(table))

@@ -16,13 +16,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common.fileio import write_json_atomic
+from common import UserError, write_json_atomic
 
 FORMAT_NAME = "roberta-bench-result"
 FORMAT_VERSION = 1
 
 
-class ResultFormatError(ValueError):
+class ResultFormatError(UserError, ValueError):
     """A result file does not follow the contract."""
 
 

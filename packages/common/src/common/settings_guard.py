@@ -42,11 +42,12 @@ def check_settings(
     flag: str = "--output",
     error: type[Exception] = SettingsMismatch,
     record: bool = True,
+    mismatch: str = "different settings",
 ) -> None:
     """Raise ``error`` when ``path`` records settings other than ``settings``; else record them (if asked).
 
     ``what`` names the recorded job in the message ("a build", "shards of another job"); ``flag`` is the
-    option the user changes to pick a new folder.
+    option the user changes to pick a new folder; ``mismatch`` words the difference ("other settings").
     """
     path = Path(path)
     old = stored_settings(path)
@@ -56,4 +57,4 @@ def check_settings(
             write_json_atomic(path, new)
         return
     if old != new:
-        raise error(f"{path.parent} holds {what} with different settings; use a new {flag}")
+        raise error(f"{path.parent} holds {what} with {mismatch}; use a new {flag}")

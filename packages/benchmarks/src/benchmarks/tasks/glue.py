@@ -14,14 +14,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cells import run_sweep, write_sweep_result
-from benchmarks.checkpoint import fit_recipe, resolve_checkpoint
 from benchmarks.errors import BenchError
-from benchmarks.glue_data import TASKS, Example, GlueData, MissingData, load_glue
-from benchmarks.metrics import HEADLINE, glue_metrics
-from benchmarks.recipe import Recipe, glue_recipe
-from benchmarks.recipe import quick as quick_variant
+from benchmarks.hf_checkpoint import as_hf_folder, fit_recipe
 from benchmarks.results import BenchResult, read_result
+from benchmarks.sweep import Recipe, glue_recipe, run_sweep, write_sweep_result
+from benchmarks.sweep import quick as quick_variant
+from benchmarks.tasks.glue_data import TASKS, Example, GlueData, MissingData, load_glue
+from benchmarks.tasks.glue_metrics import HEADLINE, glue_metrics
 
 INIT_FROM_MNLI = ("rte", "stsb", "mrpc")  # the tasks the paper starts from the MNLI model
 
@@ -173,7 +172,7 @@ def run_glue(
 
     With ``tasks="all"``, a task without data is logged as ``skipped: no data`` instead of failing.
     """
-    from benchmarks.glue_data import parse_tasks
+    from benchmarks.tasks.glue_data import parse_tasks
 
     skip_missing = isinstance(tasks, str) and tasks.strip() == "all"
     names = parse_tasks(tasks) if isinstance(tasks, str) else parse_tasks(",".join(tasks))
@@ -182,7 +181,7 @@ def run_glue(
     init_dir = resolve_init_from(init_from)
     out = Path(out)
     results = []
-    with resolve_checkpoint(checkpoint) as hf_dir:
+    with as_hf_folder(checkpoint) as hf_dir:
         for task in names:
             try:
                 data = load_glue(task, data_dir)

@@ -4,7 +4,8 @@
                 [--glue DIR] [--device auto|cpu|cuda] [--section.field=value ...]
     bench paper --table enc --scale tiny --text FILES... --out DIR [--glue DIR]
 
-Trailing ``--section.field=value`` flags override every row's trainer config (e.g. ``--run.threads=2``).
+Trailing ``--section.field=value`` flags override every row's trainer config (e.g. ``--run.threads=2``); anything
+else is one ``error: unrecognized argument ...`` line.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from benchmarks.errors import BenchError
+from common import OverrideError, parse_override
 
 
 def add_paper_parser(sub: Any) -> argparse.ArgumentParser:
@@ -44,20 +45,19 @@ def add_paper_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def trainer_overrides(extra: list[str]) -> dict[str, str]:
-    """``--section.field=value`` strings -> {section.field: value}; anything else is an error."""
+    """``--section.field=value`` strings -> {section.field: value} (``common.parse_override``); the values are
+    typed by the trainer config's fields when each row's config is built."""
     out = {}
     for item in extra:
-        key, sep, value = item.removeprefix("--").partition("=")
-        if not item.startswith("--") or not sep or "." not in key:
-            raise BenchError(
-                f"unrecognised argument {item!r} (trainer overrides look like --section.field=value)"
-            )
+        key, value = parse_override(item)
+        if "." not in key:
+            raise OverrideError(f"unrecognized argument {item!r} (overrides look like --section.field=value)")
         out[key] = value
     return out
 
 
 def run_paper_cli(args: argparse.Namespace, extra: list[str]) -> None:
-    from benchmarks.paper import run_paper
+    from benchmarks.paper.run import run_paper
 
     path = run_paper(
         args.table,

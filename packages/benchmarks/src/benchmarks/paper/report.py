@@ -10,9 +10,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from common.fileio import atomic_path, write_json_atomic
+from common import atomic_path, write_json_atomic
 
-from benchmarks.paper_spec import COLUMN_NAMES, Scale, Table
+from benchmarks.paper.spec import COLUMN_NAMES, Scale, Table
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:

@@ -1,14 +1,20 @@
-"""What ``bench paper`` runs: the rows of the paper's comparison tables (Tables 1-4 and the §4.4 encodings),
-each a pretraining variant expressed as trainer config overrides, at three scales, with the paper's numbers.
+"""Every number of the paper's Tables 1-8 the package uses, in one place: what ``bench paper`` runs (the rows
+of the comparison Tables 1-4 and the §4.4 encodings, each a pretraining variant expressed as typed trainer
+config values, at three scales, with the paper's numbers) and the finetuning results ``bench report`` puts
+beside ours (``PAPER_SCORES``: Tables 5-8).
 
 A *scale* fixes the model, sequence length, base batch, steps and the finetuning recipe; a *row* says how its
 variant differs (format, masking, batch/steps/lr multipliers, data fraction). ``tiny`` is for a CPU in
 minutes; ``small`` a CPU-hour or a GPU; ``base`` is the paper's BERT-base setting (1M steps x 256 sequences
 of 512 tokens for Tables 1-3; Table 4 used BERT-large at 8K x 100K+ steps).
 
-Paper numbers are the published dev-set medians (Liu et al. 2019, Tables 1-4), keyed by our column names.
+Tables 1-4 numbers are the published dev-set medians (Liu et al. 2019), keyed by our column names.
+``PAPER_SCORES`` (percent, keyed by (task, metric)): GLUE dev medians from Table 5 (LARGE, single-task dev) and
+Table 8 (BASE, all data, 500k steps); SQuAD dev from Table 6 (LARGE); RACE test from Table 7 (LARGE). The
+paper gives no BASE numbers for SQuAD, RACE or WNLI.
 
-Usage: ``for row in TABLES[2].rows: cfg_overrides = row.overrides(SCALES["tiny"])``
+Usage: ``for row in TABLES["2"].rows: values = row.overrides(SCALES["tiny"])``;
+``PAPER_SCORES["large"][("rte", "acc")]`` -> 86.6
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ class Scale:
     lr: float = 1e-4  # BERT's peak lr (Tables 1-2 rows); Table 3 rows set their own
     eval_every: int = 10_000
     valid_blocks: int = 2048
-    # finetuning (benchmarks.recipe.Recipe fields); None = the task's full split
+    # finetuning (benchmarks.sweep.Recipe fields); None = the task's full split
     tasks: tuple[str, ...] = ("sst2", "mrpc", "rte", "stsb", "cola", "qnli", "mnli")
     ft_batch: int = 32
     ft_lr: float = 2e-5
@@ -119,7 +125,7 @@ class Row:
         return max(1, round(scale.batch_size * self.batch_mult))
 
     def overrides(self, scale: Scale) -> dict[str, Any]:
-        """Trainer config overrides (``section.field`` -> value) of this row at ``scale`` (batch size of a
+        """Typed trainer config values (``section.field`` -> value) of this row at ``scale`` (batch size of a
         ``match_tokens`` row is fixed later, once the shards are known)."""
         steps = self.steps(scale)
         out = {f"model.{k}": v for k, v in scale.model.items()}
@@ -294,4 +300,37 @@ TABLES = {
             Row(key="char-bpe", label="char-level BPE (30K, BERT)", encoding="char-bpe"),
         ),
     ),
+}
+
+# Tables 5-8: RoBERTa LARGE (Tables 5, 6, 7) and BASE (Table 8, "+ all data + 500k steps") finetuning results.
+PAPER_SCORES: dict[str, dict[tuple[str, str], float]] = {
+    "large": {
+        ("mnli", "acc_m"): 90.2,
+        ("mnli", "acc_mm"): 90.2,
+        ("qnli", "acc"): 94.7,
+        ("qqp", "acc"): 92.2,
+        ("rte", "acc"): 86.6,
+        ("sst2", "acc"): 96.4,
+        ("mrpc", "acc"): 90.9,
+        ("cola", "mcc"): 68.0,
+        ("stsb", "pearson"): 92.4,
+        ("wnli", "acc"): 91.3,
+        ("squad1.1", "em"): 88.9,
+        ("squad1.1", "f1"): 94.6,
+        ("squad2.0", "em"): 86.5,
+        ("squad2.0", "f1"): 89.4,
+        ("race", "acc"): 83.2,
+        ("race", "acc_middle"): 86.5,
+        ("race", "acc_high"): 81.3,
+    },
+    "base": {
+        ("mnli", "acc_m"): 87.6,
+        ("qnli", "acc"): 92.8,
+        ("qqp", "acc"): 91.9,
+        ("rte", "acc"): 78.7,
+        ("sst2", "acc"): 94.8,
+        ("mrpc", "acc"): 90.2,
+        ("cola", "mcc"): 63.6,
+        ("stsb", "pearson"): 91.2,
+    },
 }

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cells import run_sweep, write_sweep_result
-from benchmarks.checkpoint import fit_recipe, resolve_checkpoint
 from benchmarks.errors import BenchError
-from benchmarks.glue_data import MissingData
-from benchmarks.recipe import ChoiceRecipe, race_recipe
-from benchmarks.recipe import quick as quick_variant
+from benchmarks.hf_checkpoint import as_hf_folder, fit_recipe
 from benchmarks.results import BenchResult
+from benchmarks.sweep import ChoiceRecipe, race_recipe, run_sweep, write_sweep_result
+from benchmarks.sweep import quick as quick_variant
+from benchmarks.tasks.glue_data import MissingData
 
 LEVELS = ("middle", "high")
 SPLITS = {"train": "train", "dev": "validation", "test": "test"}  # folder name -> Hub split
@@ -68,7 +67,7 @@ def race_from_hub(level: str, rows: Any) -> list[RaceExample]:
 
 def read_race_hub(split: str) -> list[RaceExample]:
     """One split of the Hub dataset ``ehovy/race`` (both levels), offline-aware like the GLUE loader."""
-    from benchmarks.glue_data import hub_error
+    from benchmarks.tasks.glue_data import hub_error
 
     out = []
     for level in LEVELS:
@@ -161,7 +160,7 @@ def run_race(
     from benchmarks.finetune import cell_runner, pick_device
 
     train_ex = _subsample(sets["train"], recipe.max_train_examples)
-    with resolve_checkpoint(checkpoint) as hf_dir:
+    with as_hf_folder(checkpoint) as hf_dir:
         recipe = fit_recipe(recipe, hf_dir)
         tok = AutoTokenizer.from_pretrained(hf_dir)
         enc = lambda exs: [encode(tok, e, recipe.max_seq_len, recipe.max_qa_len) for e in exs]  # noqa: E731

@@ -3,7 +3,7 @@
 For every row of the table: pretrain its variant with the project's trainer (in-process, resumable: a
 finished run is reused, a stopped one resumes from its checkpoint), score held-out MLM perplexity on the same
 FULL-SENTENCES validation blocks for every row, finetune the checkpoint on the GLUE tasks of the scale
-(``benchmarks.glue.run_glue``, itself resumable per cell), and write ``OUT/table{N}-{scale}.{json,md}`` with
+(``benchmarks.tasks.glue.run_glue``, itself resumable per cell), and write ``OUT/table{N}-{scale}.{json,md}`` with
 our numbers beside the paper's, plus ``table{N}-{scale}.png``: held-out perplexity against tokens seen.
 
 Usage: ``run_paper("2", "tiny", corpus=Path("shards"), tokenizer=Path("tok"), glue=Path("glue"), out=Path("p"))``
@@ -14,15 +14,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Callable, Sequence
+import os
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from common.fileio import write_json_atomic
+from common import OverrideError, check_settings, set_field, write_json_atomic
 
 from benchmarks.errors import BenchError
-from benchmarks.paper_data import subset_corpus
-from benchmarks.paper_spec import SCALES, TABLES, Row, Scale, Table
+from benchmarks.paper.data import subset_corpus
+from benchmarks.paper.spec import SCALES, TABLES, Row, Scale, Table
+
+SETTINGS = "paper-settings.json"  # in a run folder: the settings its finished run was trained with
 
 
 def resolve(table: str, scale: str | Scale) -> tuple[Table, Scale]:
@@ -38,8 +42,7 @@ def resolve(table: str, scale: str | Scale) -> tuple[Table, Scale]:
 
 def matched_batch(row: Row, scale: Scale, corpus: Path) -> int:
     """SENTENCE-PAIR's batch: raised so tokens per step match FULL-SENTENCES on the same shards (§4.2)."""
-    from trainer.data import BlockDataset
-    from trainer.formats_doc import full_sentences_lengths, matched_batch_size
+    from trainer import BlockDataset, full_sentences_lengths, matched_batch_size
 
     ds = BlockDataset.open(corpus, "train", seq_len=scale.seq_len, fmt=row.format)
     full_mean = float(full_sentences_lengths(ds.shards, scale.seq_len).mean())
@@ -47,33 +50,76 @@ def matched_batch(row: Row, scale: Scale, corpus: Path) -> int:
     return matched_batch_size(ds, full_mean, row.batch(scale), multiple=micro)
 
 
+def _typed(value: Any, hint: Any, key: str) -> Any:
+    """``value`` for a field annotated ``hint``: a path for a str field is its string, an int for a float
+    field its float; any other type mismatch is an ``OverrideError``."""
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is str and isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if not isinstance(value, hint):
+        raise OverrideError(f"bad value for --{key}: {value!r} (expected {hint.__name__})")
+    return value
+
+
+def with_values(cfg: Any, values: Mapping[str, Any]) -> Any:
+    """The trainer ``Config`` ``cfg`` with each ``section.field`` set (``dataclasses.replace``): typed values as
+    they are, strings (CLI extras) typed by the field like ``--section.field=value`` (``common.set_field``)."""
+    for key, value in values.items():
+        if isinstance(value, str):
+            cfg = set_field(cfg, key, value)
+            continue
+        section, _, name = key.partition(".")
+        sub = getattr(cfg, section, None)
+        if not dataclasses.is_dataclass(sub) or name not in {f.name for f in dataclasses.fields(sub)}:
+            raise OverrideError(f"unknown setting --{key} (use --section.field with a trainer config field)")
+        hint = typing.get_type_hints(type(sub))[name]
+        sub = dataclasses.replace(sub, **{name: _typed(value, hint, key)})
+        cfg = dataclasses.replace(cfg, **{section: sub})
+    return cfg
+
+
 def row_config(
     row: Row, scale: Scale, corpus: Path, tokenizer: Path, run_dir: Path, device: str, extra: dict[str, Any]
 ):
-    """The trainer config of ``row``: scale preset + row overrides + data/output paths (+ user extras)."""
-    from trainer.config import apply_overrides, preset
+    """The trainer config of ``row``: scale preset + row values + data/output paths (+ user extras)."""
+    from trainer import preset
 
-    ov = row.overrides(scale)
+    values = row.overrides(scale)
     if row.match_tokens:
-        ov["optim.batch_size"] = matched_batch(row, scale, corpus)
-    ov.update({"data.data": corpus, "data.tokenizer": tokenizer, "run.out": run_dir, "run.device": device})
-    ov.update(extra)
-    return apply_overrides(preset(scale.preset), [f"--{k}={v}" for k, v in ov.items()])
+        values["optim.batch_size"] = matched_batch(row, scale, corpus)
+    values.update(
+        {"data.data": corpus, "data.tokenizer": tokenizer, "run.out": run_dir, "run.device": device}
+    )
+    values.update(extra)
+    return with_values(preset(scale.preset), values)
+
+
+def _check_finished(run_dir: Path, key: dict[str, Any]) -> Path:
+    """The checkpoint of the finished run in ``run_dir``; ``BenchError`` if it was trained with other settings."""
+    record = json.loads((run_dir / "done.json").read_text())
+    if not (run_dir / SETTINGS).is_file() and "key" in record:  # finished before the settings file existed
+        write_json_atomic(run_dir / SETTINGS, record["key"])
+    check_settings(
+        run_dir / SETTINGS,
+        key,
+        what="a finished run",
+        flag="--out",
+        error=BenchError,
+        record=False,
+        mismatch="other settings",
+    )
+    return Path(record["checkpoint"])
 
 
 def pretrain(cfg, log: Callable[[str], None]) -> Path:
     """Train ``cfg`` to its last step (resuming a stopped run); return the final checkpoint folder."""
-    from trainer import train
-    from trainer.checkpoint import list_checkpoints
+    from trainer import list_checkpoints, train
 
     run_dir = Path(cfg.run.out)
-    done = run_dir / "done.json"
     key = _run_key(cfg)
-    if done.is_file():
-        record = json.loads(done.read_text())
-        if record.get("key") != key:
-            raise BenchError(f"{run_dir} holds a finished run with other settings; use a new --out")
-        return Path(record["checkpoint"])
+    if (run_dir / "done.json").is_file():
+        return _check_finished(run_dir, key)
     resume = bool(list_checkpoints(run_dir))
     cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, resume=resume))
     log(
@@ -82,7 +128,8 @@ def pretrain(cfg, log: Callable[[str], None]) -> Path:
     )
     result = train(cfg)
     ckpt = result.checkpoint or list_checkpoints(run_dir)[-1]
-    write_json_atomic(done, {"checkpoint": str(ckpt), "step": result.step, "key": key})
+    write_json_atomic(run_dir / SETTINGS, key)
+    write_json_atomic(run_dir / "done.json", {"checkpoint": str(ckpt), "step": result.step})
     return Path(ckpt)
 
 
@@ -113,8 +160,8 @@ def finetune(ckpt: Path, scale: Scale, glue: Path | None, out: Path, log: Callab
     """Finetune ``ckpt`` on the scale's GLUE tasks that have data; {task: {score, metric, seeds}}."""
     if glue is None:
         return {}
-    from benchmarks.glue import run_glue
-    from benchmarks.recipe import Recipe
+    from benchmarks.sweep import Recipe
+    from benchmarks.tasks.glue import run_glue
 
     recipe = Recipe(
         batch_sizes=(scale.ft_batch,),
@@ -125,7 +172,7 @@ def finetune(ckpt: Path, scale: Scale, glue: Path | None, out: Path, log: Callab
         max_train_examples=scale.ft_train,
         max_eval_examples=scale.ft_dev,
     )
-    from benchmarks.glue_data import MissingData
+    from benchmarks.tasks.glue_data import MissingData
 
     scores = {}
     for task in scale.tasks:
@@ -152,10 +199,10 @@ def run_row(
     text: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Pretrain + score + finetune one row; its record for the table JSON. An ``encoding`` row first trains
-    its tokenizer on ``text`` and encodes it (``benchmarks.paper_enc``)."""
+    its tokenizer on ``text`` and encodes it (``benchmarks.paper.data``)."""
     vocab = None
     if row.encoding:
-        from benchmarks.paper_enc import build_encoding
+        from benchmarks.paper.data import build_encoding
 
         vocab = scale.enc_vocab[0 if row.encoding == "byte-bpe" else 1]
         corpus, tokenizer = build_encoding(
@@ -207,7 +254,7 @@ def run_paper(
     Tables 1-4 need ``corpus`` + ``tokenizer``; ``enc`` needs ``text`` (what ``tok train --input`` takes)."""
     from tqdm.auto import tqdm
 
-    from benchmarks.paper_report import write_outputs
+    from benchmarks.paper.report import write_outputs
 
     spec, sc = resolve(table, scale)
     if table == "enc" and not text:
@@ -221,7 +268,7 @@ def run_paper(
             raise BenchError(f"{what} {path} does not exist")
     if glue is not None and not Path(glue).is_dir():
         raise BenchError(f"--glue {glue} is not a folder")
-    from trainer.errors import TrainerError
+    from trainer import TrainerError
 
     out.mkdir(parents=True, exist_ok=True)
     try:
@@ -240,6 +287,6 @@ def run_paper(
             )
             for r in tqdm(spec.rows, desc=f"table {table} ({sc.name})", unit="row")
         ]
-    except TrainerError as e:  # bad shards, tokenizer mismatch, bad override: the trainer's one-line error
+    except (TrainerError, OverrideError) as e:  # bad shards, tokenizer mismatch, bad override: one line
         raise BenchError(str(e)) from None
     return write_outputs(spec, sc, rows, out)

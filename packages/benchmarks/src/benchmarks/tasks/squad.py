@@ -18,14 +18,19 @@ from types import SimpleNamespace
 import torch
 from torch import nn
 
-from benchmarks.cells import run_sweep, write_sweep_result
-from benchmarks.checkpoint import fit_recipe, resolve_checkpoint
 from benchmarks.errors import BenchError
-from benchmarks.recipe import SpanRecipe, squad_recipe
-from benchmarks.recipe import quick as quick_variant
+from benchmarks.hf_checkpoint import as_hf_folder, fit_recipe
 from benchmarks.results import BenchResult
-from benchmarks.squad_data import QAExample, build_features, decode_predictions, examples_of, read_squad_json
-from benchmarks.squad_eval import squad_v1_scores, squad_v2_scores
+from benchmarks.sweep import SpanRecipe, run_sweep, squad_recipe, write_sweep_result
+from benchmarks.sweep import quick as quick_variant
+from benchmarks.tasks.squad_data import (
+    QAExample,
+    build_features,
+    decode_predictions,
+    examples_of,
+    read_squad_json,
+)
+from benchmarks.tasks.squad_eval import squad_v1_scores, squad_v2_scores
 
 
 class SpanModel(nn.Module):
@@ -127,6 +132,28 @@ def _evaluator(
     return evaluate
 
 
+def _recipe(recipe: SpanRecipe | None, quick: bool) -> SpanRecipe:
+    """The SQuAD recipe to run (``quick``: the smoke variant with short windows); its windows must fit."""
+    recipe = recipe or squad_recipe()
+    if quick:
+        recipe = dataclasses.replace(quick_variant(recipe, train=24, dev=24), doc_stride=32, max_query_len=32)
+    if recipe.doc_stride >= recipe.max_seq_len - recipe.max_query_len - 4:
+        raise BenchError(
+            f"doc_stride {recipe.doc_stride} leaves no room in {recipe.max_seq_len}-token windows"
+        )
+    return recipe
+
+
+def _examples(train_file: Path, dev_file: Path, recipe: SpanRecipe) -> tuple[list, list, list]:
+    """Training questions, the dev file's data (for the official scorer) and dev questions, capped."""
+    train_ex = _subsample(examples_of(read_squad_json(train_file)), recipe.max_train_examples)
+    dev_data = read_squad_json(dev_file)
+    dev_ex = _subsample(examples_of(dev_data), recipe.max_eval_examples)
+    if not train_ex or not dev_ex:
+        raise BenchError("SQuAD train or dev file has no questions")
+    return train_ex, dev_data, dev_ex
+
+
 def run_squad(
     checkpoint: str | Path,
     version: str,
@@ -144,21 +171,11 @@ def run_squad(
 
     if version not in ("1.1", "2.0"):
         raise BenchError(f"--version must be 1.1 or 2.0, got {version!r}")
-    recipe = recipe or squad_recipe()
-    if quick:
-        recipe = dataclasses.replace(quick_variant(recipe, train=24, dev=24), doc_stride=32, max_query_len=32)
-    if recipe.doc_stride >= recipe.max_seq_len - recipe.max_query_len - 4:
-        raise BenchError(
-            f"doc_stride {recipe.doc_stride} leaves no room in {recipe.max_seq_len}-token windows"
-        )
+    recipe = _recipe(recipe, quick)
     v2 = version == "2.0"
-    train_ex = _subsample(examples_of(read_squad_json(Path(train_file))), recipe.max_train_examples)
-    dev_data = read_squad_json(Path(dev_file))
-    dev_ex = _subsample(examples_of(dev_data), recipe.max_eval_examples)
-    if not train_ex or not dev_ex:
-        raise BenchError("SQuAD train or dev file has no questions")
+    train_ex, dev_data, dev_ex = _examples(Path(train_file), Path(dev_file), recipe)
     task, out = f"squad{version}", Path(out)
-    with resolve_checkpoint(checkpoint) as hf_dir:
+    with as_hf_folder(checkpoint) as hf_dir:
         recipe = fit_recipe(recipe, hf_dir)
         if recipe.doc_stride >= recipe.max_seq_len - recipe.max_query_len - 4:
             raise BenchError(

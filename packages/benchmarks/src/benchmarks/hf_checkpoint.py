@@ -1,11 +1,12 @@
-"""Accept any checkpoint: a Hugging Face RoBERTa folder, or the trainer's native checkpoint (exported on the fly).
+"""Any checkpoint as a checked Hugging Face RoBERTa folder: an HF folder as is, or the trainer's native
+checkpoint exported on the fly (not the trainer's own checkpoint reader: this is what finetuning loads).
 
 The HF folder must hold ``config.json`` with ``model_type: roberta``, weights (safetensors or a torch bin) and
 tokenizer files; the tokenizer's ids must fit the model's embedding table and agree on ``<pad>``. A native
 checkpoint (``meta.json`` with ``format: roberta-trainer-checkpoint``, or a trainer run folder holding
 ``checkpoints/step_*``) is exported with ``trainer.export_hf`` into a temporary HF folder.
 
-Usage: ``with resolve_checkpoint(Path("run/checkpoints/step_00001000")) as hf_dir: ...``
+Usage: ``with as_hf_folder(Path("run/checkpoints/step_00001000")) as hf_dir: ...``
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def _export_native(native: Path, out: Path) -> Path:
 
 
 @contextlib.contextmanager
-def resolve_checkpoint(path: str | Path) -> Iterator[Path]:
+def as_hf_folder(path: str | Path) -> Iterator[Path]:
     """Yield a checked HF RoBERTa folder for ``path`` (exporting a native checkpoint to a temp folder)."""
     path = Path(path)
     if not path.exists():
