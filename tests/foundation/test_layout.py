@@ -20,7 +20,13 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = sorted(p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file())
 MAX_LINES = 420
 # Optional extras that are not installed for the test run: import name -> distribution.
-OPTIONAL = {"newsplease": "news-please", "ray": "ray", "boto3": "boto3", "botocore": "botocore", "s3fs": "s3fs"}
+OPTIONAL = {
+    "newsplease": "news-please",
+    "ray": "ray",
+    "boto3": "boto3",
+    "botocore": "botocore",
+    "s3fs": "s3fs",
+}
 
 
 def _modules(pkg: str) -> list[Path]:

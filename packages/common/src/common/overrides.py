@@ -74,7 +74,9 @@ def _set(obj: Any, path: list[str], raw: str, key: str) -> Any:
     if dataclasses.is_dataclass(current):
         if len(path) == 1:
             sub = [f.name for f in dataclasses.fields(current)]
-            raise OverrideError(f"unknown setting --{key} (a section; set one of its fields: {', '.join(sub)})")
+            raise OverrideError(
+                f"unknown setting --{key} (a section; set one of its fields: {', '.join(sub)})"
+            )
         return dataclasses.replace(obj, **{name: _set(current, path[1:], raw, key)})
     if len(path) > 1:
         raise OverrideError(f"unknown setting --{key} ({'.'.join(path[:1])} is not a section)")
