@@ -8,7 +8,7 @@ It depends on the standard library only.
 Usage: ``from common import atomic_path, apply_overrides, check_settings, file_sha256, UserError``
 """
 
-from common.cli import Parser, fail, non_negative_int, positive_int, run_cli
+from common.cli import Parser, fail, int_at_least, non_negative_int, positive_int, run_cli
 from common.errors import OverrideError, SettingsMismatch, UserError
 from common.fileio import atomic_path, write_json_atomic
 from common.hashing import canonical_json, file_sha256, json_sha256
@@ -28,6 +28,7 @@ __all__ = [
     "check_settings",
     "convert",
     "fail",
+    "int_at_least",
     "file_sha256",
     "json_sha256",
     "non_negative_int",

@@ -29,26 +29,24 @@ def fail(message: str) -> None:
     raise SystemExit(2)
 
 
-def positive_int(raw: str) -> int:
-    """argparse ``type=``: an integer >= 1 (a bad value becomes the parser's one error line)."""
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{raw!r} must be at least 1")
-    return value
+def int_at_least(low: int) -> Callable[[str], int]:
+    """argparse ``type=``: an integer >= ``low`` (a bad value becomes the parser's one error line)."""
+
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{raw!r} is not an integer") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{raw!r} must be at least {low}")
+        return value
+
+    parse.__name__ = f"int>={low}"  # argparse names the type in its message
+    return parse
 
 
-def non_negative_int(raw: str) -> int:
-    """argparse ``type=``: an integer >= 0."""
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{raw!r} must be at least 0")
-    return value
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
 
 
 def run_cli(command: Callable[[], int], extra_errors: tuple[type[BaseException], ...] = ()) -> int:
