@@ -4,7 +4,7 @@ an evaluation example, and which?".
 Normalisation is datatrove's own (``datatrove.utils.text.simplify_text`` with its default ``TextNormConfig``:
 lowercase, punctuation to spaces, digits to ``0``, diacritics dropped, whitespace collapsed), then words are
 split on spaces, and each n-gram (default 13 words, GPT-3's choice) is hashed with datatrove's 64-bit xxhash of
-the space-joined words: the same function on both sides, so an evaluation text and a corpus copy that differ
+the space-joined words (UTF-8): the same function on both sides, so an evaluation text and a corpus copy that differ
 only in case, punctuation or spacing give the same hashes.
 
 The index keeps 16 bytes per distinct (n-gram, example range) entry in three numpy arrays (no Python objects
@@ -27,7 +27,7 @@ from datatrove.utils.text import TextNormConfig, simplify_text
 DEFAULT_NGRAM = 13
 NORM_CONFIG = TextNormConfig()  # datatrove's defaults, recorded in the index key
 HASH_CONFIG = HashConfig(precision=64, hash_fc="xxhash")
-_hash = create_hash_func(HASH_CONFIG)
+_hash = create_hash_func(HASH_CONFIG, bytes)  # the xxhash binding takes bytes: n-grams are UTF-8 encoded
 
 
 def normalise(text: str) -> list[str]:
@@ -53,7 +53,7 @@ def ngram_hashes(text: str, n: int = DEFAULT_NGRAM) -> np.ndarray:
 
 def hash_ngrams(grams: Sequence[str]) -> np.ndarray:
     """uint64 hashes (datatrove's xxhash64) of space-joined n-grams, in order."""
-    return np.fromiter(map(_hash, grams), dtype=np.uint64, count=len(grams))
+    return np.fromiter((_hash(g.encode("utf-8")) for g in grams), dtype=np.uint64, count=len(grams))
 
 
 @dataclass(frozen=True)

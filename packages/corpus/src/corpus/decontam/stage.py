@@ -1,7 +1,7 @@
 """Decontamination as corpus stages over existing shards, and ``decontaminate`` that runs them end to end.
 
 Layout under ``output``: the decontaminated shards (same names as the input shards, corpus format),
-``decontamination.json`` / ``.md``, and ``.decontam/``: ``index/`` (the checksum-keyed index cache) and
+``decontamination.json`` / ``.md``, and ``.decontam/``: ``index/`` (the checksum-keyed index cache, unless ``index_cache`` names a shared one) and
 ``run-<key>/`` (datatrove logs with completion markers, ``hits/`` per task, ``dropped/`` documents). The run key
 covers the index key, the input shards and ``mark_only``, so re-running the same command skips finished tasks,
 and changed evaluation files or settings start a fresh run. One task per input shard.
@@ -72,6 +72,7 @@ def plan_decontamination(
     *,
     mark_only: bool = False,
     ngram: int = DEFAULT_NGRAM,
+    index_cache: str | Path | None = None,
 ) -> DecontaminationPlan:
     """Build or reuse the index now, and lay out the filter stage (one task per shard) and the report stage.
 
@@ -83,7 +84,7 @@ def plan_decontamination(
         raise DecontaminationError(
             f"--output {output} would overwrite the input shards; choose another folder"
         )
-    built = ensure_index(against, output / WORK_DIR / "index", ngram)
+    built = ensure_index(against, index_cache or output / WORK_DIR / "index", ngram)
     run = run_dir(output, built.key, items, mark_only)
     from datatrove.pipeline.writers import JsonlWriter
 
@@ -110,12 +111,16 @@ def decontamination_stages(
     *,
     mark_only: bool = False,
     ngram: int = DEFAULT_NGRAM,
+    index_cache: str | Path | None = None,
 ) -> list[Stage]:
     """``plan_decontamination(...).stages``: append them to a build's stages (same executor, same logs root).
 
     Usage: ``stages += decontamination_stages(work / "shards", [glue, squad], output)``
     """
-    return plan_decontamination(shards, against, output, mark_only=mark_only, ngram=ngram).stages
+    plan = plan_decontamination(
+        shards, against, output, mark_only=mark_only, ngram=ngram, index_cache=index_cache
+    )
+    return plan.stages
 
 
 def run_dir(output: Path, index_key: str, shards: Sequence[Path], mark_only: bool) -> Path:
@@ -135,6 +140,7 @@ def decontaminate(
     ngram: int = DEFAULT_NGRAM,
     executor: ExecutorConfig | None = None,
     progress: bool = False,
+    index_cache: str | Path | None = None,
 ) -> dict[str, Any]:
     """Decontaminate ``shards`` against the evaluation files ``against`` into ``output``; return the report.
 
@@ -142,7 +148,9 @@ def decontaminate(
     """
     start = time.perf_counter()
     output = Path(output)
-    plan = plan_decontamination(shards, against, output, mark_only=mark_only, ngram=ngram)
+    plan = plan_decontamination(
+        shards, against, output, mark_only=mark_only, ngram=ngram, index_cache=index_cache
+    )
     cfg = executor or ExecutorConfig()
     run_stages(plan.stages, cfg, plan.logs, progress=progress)
     if cfg.kind == "slurm":
