@@ -294,3 +294,44 @@ def test_missing_and_unknown_paths(tmp_path):
     one_line_error([tmp_path / "nope"], "evaluation path not found")
     (tmp_path / "x.csv").write_text("a,b\n")
     one_line_error([tmp_path / "x.csv"], "unknown evaluation file type")
+
+
+SBATCH = """#!/bin/sh
+echo "$@" >> "$SBATCH_LOG"
+n=$(wc -l < "$SBATCH_LOG")
+echo "Submitted batch job $((1000 + n))"
+"""
+
+
+def test_slurm_submission_and_pickled_filter_task(tmp_path, monkeypatch, against, index_cache, mrpc_sentence):
+    """On Slurm the stages are submitted as an afterok chain; task 0, run as the node would, filters its shard."""
+    import os
+    import subprocess
+    import sys
+
+    from corpus.executors import ExecutorConfig
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for name, script in (("sbatch", SBATCH), ("scontrol", '#!/bin/sh\necho "$3"\n')):  # the cluster's tools
+        (bindir / name).write_text(script)
+        (bindir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("SBATCH_LOG", str(tmp_path / "sbatch.log"))
+    src = corpus(tmp_path / "in", [[doc(0, f"{FILLER} {mrpc_sentence}"), doc(1, FILLER)], [doc(2, FILLER)]])
+    out = tmp_path / "out"
+    result = decontaminate(src, against, out, executor=ExecutorConfig(kind="slurm"), index_cache=index_cache)
+    assert result["submitted"]
+    stage_dirs = sorted(p for p in out.glob(".decontam/run-*/logs/*") if p.is_dir())
+    assert [p.name for p in stage_dirs] == ["00_decontaminate", "01_decontamination-report"]
+    assert "#SBATCH --array=0-1" in (stage_dirs[0] / "launch_script.slurm").read_text()
+
+    launcher = str(Path(sys.executable).parent / "launch_pickled_pipeline")
+    env = {**os.environ, "SLURM_ARRAY_TASK_ID": "0", "SLURM_NODELIST": "localhost"}
+    done = subprocess.run(
+        [launcher, str(stage_dirs[0] / "executor.pik")], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [d["id"] for d in read_shard(out / "part-00000.jsonl.zst")] == ["d1"]
+    hits = json.loads(next(out.glob(".decontam/run-*/hits/00000.json")).read_text())
+    assert hits["docs_hit"] == {MRPC: 1} and hits["documents"] == 2

@@ -71,6 +71,9 @@ class ContaminationFilter(BaseFilter):
         self.mark_only = mark_only
         self.hits_folder = str(hits_folder) if hits_folder else None
         self._index: NgramIndex | None = None
+        self._reset()
+
+    def _reset(self) -> None:
         self._docs_contaminated = 0
         self._docs_hit: dict[str, int] = defaultdict(int)
         self._examples_hit: dict[str, set[int]] = defaultdict(set)
@@ -116,6 +119,7 @@ class ContaminationFilter(BaseFilter):
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         """datatrove's filter loop, then this task's findings written to ``hits/<rank>.json``."""
+        self._reset()  # one process may run several ranks (Slurm tasks_per_job): findings are per rank
         seen = 0
 
         def counted() -> DocumentsPipeline:
