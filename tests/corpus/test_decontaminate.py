@@ -335,3 +335,23 @@ def test_slurm_submission_and_pickled_filter_task(tmp_path, monkeypatch, against
     assert [d["id"] for d in read_shard(out / "part-00000.jsonl.zst")] == ["d1"]
     hits = json.loads(next(out.glob(".decontam/run-*/hits/00000.json")).read_text())
     assert hits["docs_hit"] == {MRPC: 1} and hits["documents"] == 2
+
+
+def test_stages_over_shards_a_build_has_yet_to_write(tmp_path, against, index_cache, mrpc_sentence):
+    """``corpus build --decontaminate``: the stages are laid out before the build's writer has run."""
+    from corpus.decontam import plan_decontamination
+    from corpus.executors import ExecutorConfig, run_stages
+
+    future = [tmp_path / "work" / "shards" / f"part-{r:05d}.jsonl.zst" for r in range(2)]
+    plan = plan_decontamination(future, against, tmp_path / "out", index_cache=index_cache)
+    assert [s.tasks for s in plan.stages] == [2, 1]
+    corpus(
+        tmp_path / "work" / "shards", [[doc(0, f"{FILLER} {mrpc_sentence}")], [doc(1, FILLER)]]
+    )  # the build
+    run_stages(plan.stages, ExecutorConfig(), plan.logs, progress=False)
+    report = json.loads((tmp_path / "out" / "decontamination.json").read_text())
+    assert report["documents"] == 2 and report["tasks"][MRPC]["docs_hit"] == 1
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.jsonl.zst")) == [
+        "part-00000.jsonl.zst",
+        "part-00001.jsonl.zst",
+    ]

@@ -28,7 +28,7 @@ from corpus.decontam.ngrams import DEFAULT_NGRAM
 from corpus.decontam.report import REPORT_JSON, ContaminationReport, write_report
 from corpus.decontam.step import ContaminationFilter, ShardReader, ShardWriter
 from corpus.executors import ExecutorConfig, run_stages
-from corpus.formats import list_shards
+from corpus.formats import SHARD_SUFFIX, list_shards
 from corpus.stages import Stage
 
 WORK_DIR = ".decontam"
@@ -43,8 +43,15 @@ def _shard_names(shards: Sequence[Path], root: Path | None) -> list[str]:
 
 
 def resolve_shards(shards: str | Path | Sequence[str | Path]) -> tuple[list[Path], list[str]]:
-    """Input shards (a build folder, a glob or a list) and the names their outputs get."""
-    items = list_shards(shards)
+    """Input shards (a build folder, a glob or a list) and the names their outputs get.
+
+    In a list, a ``*.jsonl.zst`` path that does not exist yet is kept as is: a shard an earlier stage of the
+    same build will write (``corpus build --decontaminate``).
+    """
+    if isinstance(shards, (str, os.PathLike)):
+        items = list_shards(shards)
+    else:
+        items = [p for s in shards for p in ([Path(s)] if _future_shard(Path(s)) else list_shards(s))]
     if not items:
         raise DecontaminationError(f"no corpus shards found in {shards}")
     root = Path(shards) if isinstance(shards, (str, os.PathLike)) and Path(shards).is_dir() else None
@@ -102,6 +109,10 @@ def plan_decontamination(
         Stage(name="decontamination-report", steps=[report], tasks=1),
     ]
     return DecontaminationPlan(stages, run, built)
+
+
+def _future_shard(path: Path) -> bool:
+    return path.name.endswith(SHARD_SUFFIX) and not path.exists()
 
 
 def decontamination_stages(
