@@ -9,21 +9,46 @@ Usage: ``report = decontaminate("build", ["glue", "squad/dev-v1.1.json.zip"], "c
 ``print(contamination_table(report))``
 """
 
-from corpus.decontam.errors import DecontaminationError, EvalSetError
-from corpus.decontam.evalsets import EvalSet, load_eval_sets
-from corpus.decontam.index import BuiltIndex, ensure_index, index_key
-from corpus.decontam.ngrams import DEFAULT_NGRAM, NgramIndex, ngram_hashes, normalise
-from corpus.decontam.report import REPORT_JSON, REPORT_MD, build_report, contamination_table
-from corpus.decontam.stage import (
-    DecontaminationPlan,
-    decontaminate,
-    decontamination_stages,
-    plan_decontamination,
-)
-from corpus.decontam.step import ContaminationFilter, ShardReader, ShardWriter
+# Re-exported lazily (PEP 562): the index and steps pull in numpy and datatrove, the CLI's --help must not.
+_LAZY = {
+    "DecontaminationError": "errors",
+    "EvalSetError": "errors",
+    "DecontamConfig": "config",
+    "EvalSet": "evalsets",
+    "load_eval_sets": "evalsets",
+    "BuiltIndex": "index",
+    "ensure_index": "index",
+    "index_key": "index",
+    "DEFAULT_NGRAM": "ngrams",
+    "NgramIndex": "ngrams",
+    "ngram_hashes": "ngrams",
+    "normalise": "ngrams",
+    "REPORT_JSON": "report",
+    "REPORT_MD": "report",
+    "build_report": "report",
+    "contamination_table": "report",
+    "DecontaminationPlan": "stage",
+    "decontaminate": "stage",
+    "decontamination_stages": "stage",
+    "plan_decontamination": "stage",
+    "ContaminationFilter": "step",
+    "ShardReader": "step",
+    "ShardWriter": "step",
+    "with_decontamination": "build",
+}
+
+
+def __getattr__(name: str):  # noqa: ANN202 - PEP 562 lazy re-exports
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"corpus.decontam.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'corpus.decontam' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_NGRAM",
+    "DecontamConfig",
     "REPORT_JSON",
     "REPORT_MD",
     "BuiltIndex",
@@ -45,4 +70,5 @@ __all__ = [
     "ngram_hashes",
     "normalise",
     "plan_decontamination",
+    "with_decontamination",
 ]

@@ -158,6 +158,7 @@ class ShardWriter(PipelineStep):
         def records() -> Any:
             for doc in data or ():
                 self.stat_update("documents_written")
+                self.stat_update("bytes_out", value=len(doc.text.encode("utf-8")), unit="doc")
                 yield {"id": str(doc.id), "text": doc.text, **doc.metadata}
 
         write_shard(self.output_folder / self.names[rank], records())
