@@ -55,7 +55,10 @@ def planted_eval(folder: Path, sentences: list[str]) -> Path:
     tsv = folder / "MRPC" / "dev.tsv"
     tsv.parent.mkdir(parents=True, exist_ok=True)
     rows = ["Quality\t#1 ID\t#2 ID\t#1 String\t#2 String"]
-    rows += [f"1\t{i}\t{i + 1}\t{s}\tA second sentence found in no corpus document ." for i, s in enumerate(sentences)]
+    rows += [
+        f"1\t{i}\t{i + 1}\t{s}\tA second sentence found in no corpus document ."
+        for i, s in enumerate(sentences)
+    ]
     tsv.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return folder
 

@@ -296,43 +296,45 @@ def test_missing_and_unknown_paths(tmp_path):
     one_line_error([tmp_path / "x.csv"], "unknown evaluation file type")
 
 
-SBATCH = """#!/bin/sh
-echo "$@" >> "$SBATCH_LOG"
-n=$(wc -l < "$SBATCH_LOG")
-echo "Submitted batch job $((1000 + n))"
-"""
-
-
-def test_slurm_submission_and_pickled_filter_task(tmp_path, monkeypatch, against, index_cache, mrpc_sentence):
-    """On Slurm the stages are submitted as an afterok chain; task 0, run as the node would, filters its shard."""
+def test_filter_stage_pickled_for_slurm_runs_as_a_node_would(tmp_path, against, index_cache, mrpc_sentence):
+    """The Slurm executor of the filter stage, pickled as ``launch_job`` pickles it, run by datatrove's node
+    launcher with ``SLURM_ARRAY_TASK_ID``. No scheduler runs and nothing stands in for sbatch; the real
+    ``scontrol`` expands the node list from a one-node ``slurm.conf``."""
     import os
+    import shutil
     import subprocess
     import sys
 
-    from corpus.executors import ExecutorConfig
+    if shutil.which("scontrol") is None:
+        pytest.skip("Slurm's scontrol is not installed")
 
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    for name, script in (("sbatch", SBATCH), ("scontrol", '#!/bin/sh\necho "$3"\n')):  # the cluster's tools
-        (bindir / name).write_text(script)
-        (bindir / name).chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("SBATCH_LOG", str(tmp_path / "sbatch.log"))
+    import dill
+    from corpus.decontam import plan_decontamination
+    from corpus.executors import ExecutorConfig, make_executor, stage_log_dir
+
     src = corpus(tmp_path / "in", [[doc(0, f"{FILLER} {mrpc_sentence}"), doc(1, FILLER)], [doc(2, FILLER)]])
     out = tmp_path / "out"
-    result = decontaminate(src, against, out, executor=ExecutorConfig(kind="slurm"), index_cache=index_cache)
-    assert result["submitted"]
-    stage_dirs = sorted(p for p in out.glob(".decontam/run-*/logs/*") if p.is_dir())
-    assert [p.name for p in stage_dirs] == ["00_decontaminate", "01_decontamination-report"]
-    assert "#SBATCH --array=0-1" in (stage_dirs[0] / "launch_script.slurm").read_text()
+    plan = plan_decontamination(src, against, out, index_cache=index_cache)
+    stage = plan.stages[0]
+    log_dir = stage_log_dir(plan.logs, 0, stage)
+    ex = make_executor(stage, ExecutorConfig(kind="slurm"), log_dir)
+    log_dir.mkdir(parents=True)
+    with open(log_dir / "executor.pik", "wb") as f:
+        dill.dump(ex, f, fmode=dill.CONTENTS_FMODE)
+    (log_dir / "ranks_to_run.json").write_text(json.dumps([0, 1]))
 
     launcher = str(Path(sys.executable).parent / "launch_pickled_pipeline")
-    env = {**os.environ, "SLURM_ARRAY_TASK_ID": "0", "SLURM_NODELIST": "localhost"}
+    conf = tmp_path / "slurm.conf"
+    conf.write_text(
+        "ClusterName=t\nSlurmctldHost=localhost\nNodeName=localhost CPUs=1\nPartitionName=cpu Nodes=localhost\n"
+    )
+    env = {**os.environ, "SLURM_ARRAY_TASK_ID": "0", "SLURM_NODELIST": "localhost", "SLURM_CONF": str(conf)}
     done = subprocess.run(
-        [launcher, str(stage_dirs[0] / "executor.pik")], env=env, capture_output=True, text=True
+        [launcher, str(log_dir / "executor.pik")], env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert [d["id"] for d in read_shard(out / "part-00000.jsonl.zst")] == ["d1"]
+    assert (log_dir / "completions" / "00000").is_file() and not (out / "part-00001.jsonl.zst").exists()
     hits = json.loads(next(out.glob(".decontam/run-*/hits/00000.json")).read_text())
     assert hits["docs_hit"] == {MRPC: 1} and hits["documents"] == 2
 
