@@ -37,7 +37,10 @@ def record_settings(output: str | Path, kind: str, cfg: Any, executor: Any) -> d
     Only the build settings must match: resuming with another executor or more workers is fine.
     """
     output = Path(output)
-    resolved = {"build": {"kind": kind, **dataclasses.asdict(cfg)}, "executor": dataclasses.asdict(executor)}
+    build = {"kind": kind, **dataclasses.asdict(cfg)}
+    if not (build.get("decontam") or {}).get("against"):
+        build.pop("decontam", None)  # no decontamination: the settings of builds made before the option
+    resolved = {"build": build, "executor": dataclasses.asdict(executor)}
     guard = output / WORK_DIR / SETTINGS_FILE
     if (
         not guard.is_file()
@@ -67,7 +70,11 @@ def finish_stats(
     """
     from corpus.buildstats import collect_stats
 
-    stats = {"source": source, **listing, **collect_stats(Path(output) / WORK_DIR / "logs")}
+    report = _decontamination_report(Path(output))
+    key = report["index"]["key"] if report else None
+    stats = {"source": source, **listing, **collect_stats(Path(output) / WORK_DIR / "logs", key)}
+    if report:
+        stats["decontamination"] = report
     if not stats["cpu_s"] and cpu_s:
         stats["cpu_s"] = round(cpu_s, 3)
     stats["wall_s"] = round(wall_s, 3)
@@ -78,12 +85,43 @@ def finish_stats(
     return stats
 
 
-def add_executor_args(p: argparse.ArgumentParser) -> None:
-    """The executor flags of ``build openwebtext|stories``: ``--executor --tasks --workers --quiet``."""
+def _decontamination_report(output: Path) -> dict[str, Any] | None:
+    """``output/decontamination.json`` (written by the build's decontamination stages), if any."""
+    import json
+
+    path = output / "decontamination.json"  # = corpus.decontam.REPORT_JSON (kept import-light here)
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def add_executor_args(p: argparse.ArgumentParser, *, tasks: bool = True) -> None:
+    """The executor flags of ``build openwebtext|stories`` and ``decontaminate``: ``--executor --tasks
+    --workers --quiet`` (``tasks=False``: a command whose task count follows from its input)."""
     p.add_argument("--executor", default="local", choices=["local", "slurm", "ray"])
-    p.add_argument("--tasks", type=int, default=1, help="datatrove tasks")
+    if tasks:
+        p.add_argument("--tasks", type=int, default=1, help="datatrove tasks")
     p.add_argument("--workers", type=int, default=1, help="tasks run at once (local/ray)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_decontaminate_args(p: argparse.ArgumentParser) -> None:
+    """``--decontaminate A,B,... [--mark-only]`` of every ``corpus build`` subcommand."""
+    p.add_argument(
+        "--decontaminate",
+        metavar="GLUE_DIR,SQUAD_FILE,...",
+        default=None,
+        help="drop documents sharing a 13-gram with these evaluation sets (GLUE folder, SQuAD json/zip, "
+        "RACE folder, WSC xml), comma-separated; override n with --decontam.ngram=N",
+    )
+    p.add_argument(
+        "--mark-only", action="store_true", help="with --decontaminate: keep and mark documents, drop none"
+    )
+
+
+def decontam_config(args: argparse.Namespace) -> Any:
+    """The ``DecontamConfig`` of ``--decontaminate/--mark-only`` (``--decontam.FIELD=V`` overrides apply later)."""
+    from corpus.decontam.config import DecontamConfig, parse_against
+
+    return DecontamConfig(against=parse_against(args.decontaminate), mark_only=args.mark_only)
 
 
 def executor_config(args: argparse.Namespace, extra: list[str]):  # noqa: ANN201 - (ExecutorConfig, list[str])

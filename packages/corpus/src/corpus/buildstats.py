@@ -1,8 +1,11 @@
 """Assemble a build's ``stats.json`` from datatrove's per-task stats files (``logs/<stage>/stats/*.json``).
 
 Counts: WARC records read, HTML pages, skips per reason, drops per reason (date window, extraction, language,
-length, quality), duplicates removed per kind (url, text, near), documents kept, bytes in/out. Reading the
-per-task files (not a run's merged summary) keeps the totals right after a resumed run.
+length, quality, ``contaminated:<task>``), duplicates removed per kind (url, text, near), documents kept,
+bytes in/out. Reading the per-task files (not a run's merged summary) keeps the totals right after a resumed
+run. With decontamination (stages ``decontaminate-<key>``), ``kept`` and ``bytes_out`` are those of the
+decontaminated shards, ``kept_before_decontamination`` the build's own; stages of another index key (a run
+superseded by changed evaluation files) are left out.
 
 Usage: ``stats = collect_stats(out / "_work" / "logs")``
 """
@@ -43,8 +46,20 @@ def stage_totals(stage_dir: Path) -> dict[str, dict[str, float]]:
     return out
 
 
-def collect_stats(logs: str | Path) -> dict[str, Any]:
-    """Summarise every stage folder under ``logs`` into the counts ``stats.json`` reports."""
+DECONTAM_STAGES = ("decontaminate-", "decontamination-report-")  # = corpus.decontam.build.STAGE_PREFIXES
+
+
+def _decontam_key(stage: str) -> str | None:
+    """The index key part of a decontamination stage's name, or None for any other stage."""
+    return next((stage[len(p) :] for p in DECONTAM_STAGES if stage.startswith(p)), None)
+
+
+def collect_stats(logs: str | Path, decontam_key: str | None = None) -> dict[str, Any]:
+    """Summarise every stage folder under ``logs`` into the counts ``stats.json`` reports.
+
+    ``decontam_key``: the decontamination stages counted are those of this key (12 hex digits, the
+    ``index.key`` of ``decontamination.json``); without it, none are.
+    """
     skipped: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     dups: Counter[str] = Counter()
@@ -52,6 +67,10 @@ def collect_stats(logs: str | Path) -> dict[str, Any]:
     stages: dict[str, Any] = {}
     for stage_dir in sorted(p for p in Path(logs).iterdir() if p.is_dir()):
         stage = stage_dir.name.split("_", 1)[1]
+        key = _decontam_key(stage)
+        if key is not None and (decontam_key is None or key != decontam_key[: len(key)]):
+            continue
+        prefix = "decontam_" if key is not None else ""
         totals = stage_totals(stage_dir)
         stages[stage] = totals
         for step, labels in totals.items():
@@ -65,7 +84,8 @@ def collect_stats(logs: str | Path) -> dict[str, Any]:
                 elif label.startswith("dropped_"):
                     dropped[label[8:]] += int(value)
                 elif label in _DIRECT:
-                    direct[label] += value
+                    direct[(prefix if label != "task_cpu_s" else "") + label] += value
+    decontam = any(_decontam_key(s) for s in stages)
     return {
         "records_read": int(direct["records_read"]),
         "html_pages": int(direct["html_pages"]),
@@ -73,9 +93,10 @@ def collect_stats(logs: str | Path) -> dict[str, Any]:
         "skipped": dict(sorted(skipped.items())),
         "dropped": dict(sorted(dropped.items())),
         "duplicates_removed": dict(sorted(dups.items())),
-        "kept": int(direct["documents_written"]),
+        "kept": int(direct["decontam_documents_written" if decontam else "documents_written"]),
+        **({"kept_before_decontamination": int(direct["documents_written"])} if decontam else {}),
         "bytes_in": int(direct["bytes_in"]),
-        "bytes_out": int(direct["bytes_out"]),
+        "bytes_out": int(direct["decontam_bytes_out" if decontam else "bytes_out"]),
         "cpu_s": round(direct["task_cpu_s"], 3),
         "stages": stages,
     }

@@ -1,5 +1,5 @@
 """``corpus`` command line: ``corpus build cc-news|openwebtext|stories ...``, ``corpus bench-extract``,
-``corpus stats DIR...``.
+``corpus stats DIR...``, ``corpus decontaminate SHARDS... --against ...``, ``corpus report OUT... --png DIR``.
 
 Heavy libraries (datatrove, trafilatura) are imported only inside commands, so ``--help`` stays fast.
 User mistakes print one ``error: ...`` line and exit 2.
@@ -46,9 +46,13 @@ def _build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", dest="json_out", default=None, help="also write the results as JSON here")
     bench.add_argument("--plot", default=None, help="also save a PNG bar chart of F1 and docs/s/core here")
 
+    from corpus.decontam.cli import add_parser as add_decontaminate
     from corpus.mix import add_parser as add_mix
+    from corpus.report.cli import add_parser as add_report
 
     add_mix(sub)
+    add_decontaminate(sub)
+    add_report(sub)
     return p
 
 
@@ -77,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
-    if args.command == "build":
+    if args.command in ("build", "decontaminate"):
         return args.run(args, extra)
     if extra:
         raise CorpusError(f"unrecognized arguments: {' '.join(extra)}")
@@ -85,6 +89,8 @@ def _dispatch(args: argparse.Namespace, extra: list[str]) -> int:
         from corpus.bench_extract import main as bench_main
 
         return bench_main(args)
+    if args.command == "report":
+        return args.run(args)
     return _cmd_stats(args)
 
 

@@ -58,13 +58,23 @@ def write_shard(path: str | os.PathLike[str], docs: Iterable[Mapping[str, Any]],
 
 
 def list_shards(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Expand a build folder, a glob or a list of either into the sorted list of shard files."""
+    """Expand a build folder, a glob or a list of either into the sorted list of shard files.
+
+    In a folder, shards under a subfolder named ``_*`` or ``.*`` are a build's internals (``_work/shards``
+    holds the shards before decontamination), not its output, and are left out.
+    """
     items = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     found: list[Path] = []
     for item in items:
         p = Path(item)
         if p.is_dir():
-            found.extend(sorted(p.rglob(f"*{SHARD_SUFFIX}")))
+            found.extend(
+                sorted(
+                    f
+                    for f in p.rglob(f"*{SHARD_SUFFIX}")
+                    if not any(part.startswith(("_", ".")) for part in f.relative_to(p).parts[:-1])
+                )
+            )
         elif p.is_file():
             found.append(p)
         else:

@@ -2,7 +2,7 @@
 
 The paper's CC-NEWS (Sept 2016 - Feb 2019, collected with news-please). Stages: list the months' WARCs, read
 HTTP 200 HTML records, keep the date window, extract articles, filter (English, length, Gopher/C4), dedup
-(URL, text hash, MinHash), write zstd JSONL shards + ``stats.json`` + ``config.json`` (resolved settings).
+(URL, text hash, MinHash), optionally decontaminate against evaluation sets (``cfg.decontam``), write zstd JSONL shards + ``stats.json`` + ``config.json`` (resolved settings).
 Re-running the same command resumes a killed build; a different config into the same folder is refused.
 
 Usage: ``stats = build_cc_news("../shared/data/cc_news_mirror", "out/ccnews", "2016-09", "2019-02")``
@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from corpus.buildkit import WORK_DIR, finish_stats, record_settings
+from corpus.decontam.build import with_decontamination
+from corpus.decontam.config import DecontamConfig
 from corpus.errors import CorpusError
 from corpus.executors import ExecutorConfig, run_stages
 from corpus.sources import DEFAULT_SOURCE, list_cc_news_warcs, resolve_source
@@ -41,6 +43,7 @@ class CCNewsConfig:
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     filters: FilterConfig = field(default_factory=FilterConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    decontam: DecontamConfig = field(default_factory=DecontamConfig)
 
     def __post_init__(self) -> None:
         if self.tasks < 1:
@@ -69,6 +72,7 @@ def cc_news_stages(cfg: CCNewsConfig, output: Path, *, progress: bool = False) -
         ],
     )
     stages = [docs, *dedup_and_write_stages(work, output, tasks=tasks, source="cc-news", dedup=cfg.dedup)]
+    stages = with_decontamination(stages, output, cfg.decontam, work=work, tasks=tasks)
     listing = {"warc_files": len(paths), "months_missing": missing, "tasks": tasks}
     return stages, listing
 

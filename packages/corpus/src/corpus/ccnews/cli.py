@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from corpus.buildkit import add_decontaminate_args
 from corpus.sources import DEFAULT_SOURCE
 
 
@@ -17,7 +18,7 @@ def add_parser(kinds) -> None:  # noqa: ANN001 - argparse's private _SubParsersA
         "cc-news",
         help="CC-NEWS from CommonCrawl WARCs",
         description="CC-NEWS: list the months' WARCs, extract, filter, dedup, write zstd JSONL shards. "
-        "Extra typed overrides: --extract.FIELD=V, --filters.FIELD=V, --dedup.FIELD=V, --executor.FIELD=V.",
+        "Extra typed overrides: --extract.FIELD=V, --filters.FIELD=V, --dedup.FIELD=V, --decontam.FIELD=V, --executor.FIELD=V.",
     )
     cc.add_argument(
         "--from", dest="month_from", default="2016-09", help="first month YYYY-MM (default 2016-09)"
@@ -33,6 +34,7 @@ def add_parser(kinds) -> None:  # noqa: ANN001 - argparse's private _SubParsersA
     cc.add_argument("--workers", type=int, default=1, help="tasks run at once (local/ray)")
     cc.add_argument("--limit", type=int, default=None, help="read at most N HTML pages in total")
     cc.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_decontaminate_args(cc)
     cc.set_defaults(run=run)
 
 
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     """Build CC-NEWS from parsed arguments plus ``--section.field=value`` overrides."""
     from common import apply_overrides
 
-    from corpus.buildkit import executor_config
+    from corpus.buildkit import decontam_config, executor_config
     from corpus.ccnews.build import CCNewsConfig, build_cc_news
     from corpus.steps.extract import ExtractConfig
 
@@ -51,6 +53,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
         tasks=args.tasks,
         limit=args.limit,
         extract=ExtractConfig(extractor=args.extractor),
+        decontam=decontam_config(args),
     )
     ex_cfg, rest = executor_config(args, extra)
     cfg = apply_overrides(cfg, rest)

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from corpus.buildkit import WORK_DIR, cpu_seconds, finish_stats, record_settings
+from corpus.decontam.build import with_decontamination
+from corpus.decontam.config import DecontamConfig
 from corpus.errors import CorpusError
 from corpus.executors import ExecutorConfig, run_stages
 from corpus.openwebtext.cdx import CdxConfig
@@ -50,6 +52,7 @@ class OpenWebTextConfig:
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     filters: FilterConfig = field(default_factory=FilterConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    decontam: DecontamConfig = field(default_factory=DecontamConfig)
 
     def __post_init__(self) -> None:
         if not self.submissions:
@@ -91,6 +94,7 @@ def openwebtext_stages(
         ],
     )
     stages = [docs, *dedup_and_write_stages(work, output, tasks=tasks, source=SOURCE_NAME, dedup=cfg.dedup)]
+    stages = with_decontamination(stages, output, cfg.decontam, work=work, tasks=tasks)
     facts = {
         "index": cfg.cdx.index_url,
         "dump_files": len(dumps),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from corpus.buildkit import add_executor_args
+from corpus.buildkit import add_decontaminate_args, add_executor_args
 from corpus.sources import DEFAULT_SOURCE
 
 COMMONCRAWL_INDEX = (
@@ -24,7 +24,7 @@ def add_parser(kinds) -> None:  # noqa: ANN001 - argparse's private _SubParsersA
         description="Mine URLs from Pushshift submission dumps (score >= --min-score, no self posts, media or "
         "blocked domains; deduplicated), find each in CommonCrawl's CDX index, range-fetch its WARC record, "
         "then extract, filter, dedup and write as for CC-NEWS. Typed overrides: --urls.FIELD=V, --cdx.FIELD=V, "
-        "--fetch.FIELD=V, --extract.FIELD=V, --filters.FIELD=V, --dedup.FIELD=V, --url_buckets=N, --executor.FIELD=V.",
+        "--fetch.FIELD=V, --extract.FIELD=V, --filters.FIELD=V, --dedup.FIELD=V, --decontam.FIELD=V, --url_buckets=N, --executor.FIELD=V.",
     )
     p.add_argument(
         "--submissions", required=True, nargs="+", help="dump files, globs or folders (RS_*.zst/.xz/.bz2)"
@@ -41,6 +41,7 @@ def add_parser(kinds) -> None:  # noqa: ANN001 - argparse's private _SubParsersA
     p.add_argument("--blocklist", default=None, help="file of extra domains to drop, one a line")
     p.add_argument("--limit", type=int, default=None, help="look up at most N URLs in total")
     add_executor_args(p)
+    add_decontaminate_args(p)
     p.set_defaults(run=run)
 
 
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     """Build OpenWebText from parsed arguments plus ``--section.field=value`` overrides."""
     from common import apply_overrides
 
-    from corpus.buildkit import executor_config
+    from corpus.buildkit import decontam_config, executor_config
     from corpus.openwebtext.build import OpenWebTextConfig, build_openwebtext
     from corpus.openwebtext.cdx import CdxConfig
     from corpus.openwebtext.fetch import FetchConfig
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
         fetch=FetchConfig(source=args.source),
         tasks=args.tasks,
         limit=args.limit,
+        decontam=decontam_config(args),
     )
     ex_cfg, rest = executor_config(args, extra)
     cfg = apply_overrides(cfg, rest)

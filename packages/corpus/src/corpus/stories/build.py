@@ -4,7 +4,7 @@ Stages: list ``crawl-data/CRAWL/warc.paths.gz``; the CC-NEWS document stage (WAR
 English/length/quality filters) and dedup stages; the last dedup stage scores each surviving document
 (``StoriesScorer``) and records the scores (``ScoreRecorder``) instead of writing shards. Then the threshold
 search streams the score files (``plan_selection``, O(k) memory), and a select stage keeps the top fraction
-and writes the contract shards (``source = "stories"``). Re-running the same command resumes.
+and writes the contract shards (``source = "stories"``), decontaminated when ``cfg.decontam`` names evaluation sets. Re-running the same command resumes.
 
 Usage: ``stats = build_stories(StoriesConfig(source=mirror, crawl="CC-MAIN-2018-05", queries=wsc_xml), out)``
 """
@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from corpus.buildkit import WORK_DIR, cpu_seconds, finish_stats, record_settings
+from corpus.decontam.build import prepare_index, with_decontamination
+from corpus.decontam.config import DecontamConfig
 from corpus.errors import CorpusError
 from corpus.executors import ExecutorConfig, run_stages
 from corpus.sources import DEFAULT_SOURCE, read_paths_file, resolve_source
@@ -53,6 +55,7 @@ class StoriesConfig:
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     filters: FilterConfig = field(default_factory=FilterConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    decontam: DecontamConfig = field(default_factory=DecontamConfig)
 
     def __post_init__(self) -> None:
         if not _CRAWL_RE.match(self.crawl):
@@ -124,6 +127,7 @@ def build_stories(
         )
     output = Path(output)
     questions = load_queries(cfg.queries)
+    prepare_index(cfg.decontam, output / WORK_DIR)  # a bad evaluation path fails now, not after scoring
     record_settings(output, SOURCE_NAME, cfg, ex_cfg)
     start, cpu0 = time.time(), cpu_seconds()
     stages, facts = score_stages(cfg, output, questions, progress=progress)
@@ -132,7 +136,8 @@ def build_stories(
     plan = plan_selection(output / WORK_DIR / SCORES_DIR, cfg.top_fraction)
     save_plan(plan, output / WORK_DIR / PLAN_FILE)
     select = select_stage(cfg, output, facts["tasks"])
-    run_stages([select], ex_cfg, logs, progress=progress)  # logs/00_select, beside the score stages' folders
+    final = with_decontamination([select], output, cfg.decontam, work=output / WORK_DIR, tasks=facts["tasks"])
+    run_stages(final, ex_cfg, logs, progress=progress)  # logs/00_select..., beside the score stages' folders
     facts["selection"] = {"scored": plan.total, "kept": plan.keep, "threshold": plan.threshold}
     return finish_stats(
         output, facts, wall_s=time.time() - start, cpu_s=cpu_seconds() - cpu0, source=cfg.source

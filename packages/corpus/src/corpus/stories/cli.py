@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from corpus.buildkit import add_executor_args
+from corpus.buildkit import add_decontaminate_args, add_executor_args
 from corpus.sources import DEFAULT_SOURCE
 
 
@@ -19,7 +19,7 @@ def add_parser(kinds) -> None:  # noqa: ANN001 - argparse's private _SubParsersA
         help="Stories: CommonCrawl documents closest to commonsense questions (Trinh & Le 2018)",
         description="Extract, filter and dedup one CommonCrawl main crawl, score each document by weighted "
         "n-gram F1 (n=1..4) against the questions, keep the top fraction (two streaming passes). Typed "
-        "overrides: --extract.FIELD=V, --filters.FIELD=V, --dedup.FIELD=V, --executor.FIELD=V.",
+        "overrides: --extract.FIELD=V, --filters.FIELD=V, --dedup.FIELD=V, --decontam.FIELD=V, --executor.FIELD=V.",
     )
     p.add_argument(
         "--source", default=DEFAULT_SOURCE, help="https URL, s3://commoncrawl or a local mirror folder"
@@ -34,6 +34,7 @@ def add_parser(kinds) -> None:  # noqa: ANN001 - argparse's private _SubParsersA
     )
     p.add_argument("--limit", type=int, default=None, help="read at most N HTML pages in total")
     add_executor_args(p)
+    add_decontaminate_args(p)
     p.set_defaults(run=run)
 
 
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     """Build Stories from parsed arguments plus ``--section.field=value`` overrides."""
     from common import apply_overrides
 
-    from corpus.buildkit import executor_config
+    from corpus.buildkit import decontam_config, executor_config
     from corpus.stories.build import StoriesConfig, build_stories
 
     cfg = StoriesConfig(
@@ -58,6 +59,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
         top_fraction=args.top_fraction,
         tasks=args.tasks,
         limit=args.limit,
+        decontam=decontam_config(args),
     )
     ex_cfg, rest = executor_config(args, extra)
     cfg = apply_overrides(cfg, rest)
