@@ -16,6 +16,8 @@ Usage: ``ckpt = load_checkpoint(Path("run/checkpoints/step_00001000")); model.lo
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import random
@@ -220,26 +222,30 @@ def read_meta(path: str | Path, trust: bool = False) -> dict[str, Any]:
     return meta
 
 
-def _verified(folder: Path, meta: dict[str, Any], name: str) -> Path:
-    """``folder/name`` after checking it against the sha256 recorded in ``meta.json``."""
+def _verified(folder: Path, meta: dict[str, Any], name: str) -> bytes:
+    """The bytes of ``folder/name``, checked against the sha256 recorded in ``meta.json``.
+
+    The checked bytes are the ones parsed (read once, no mmap): nothing can change between check and load.
+    """
     path, want = folder / name, meta.get("files", {}).get(name)
     if want is None:
         raise DamagedCheckpoint(f"checkpoint {folder}: meta.json records no checksum for {name}")
     if not path.is_file():
         raise DamagedCheckpoint(f"checkpoint {folder}: {name} is missing")
-    if file_sha256(path) != want:
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != want:
         raise DamagedCheckpoint(f"checkpoint {path}: checksum mismatch (truncated or altered)")
-    return path
+    return data
 
 
 def _load_weights(folder: Path, meta: dict[str, Any]) -> dict[str, torch.Tensor]:
-    from safetensors.torch import load_file
+    from safetensors.torch import load
 
-    path = _verified(folder, meta, MODEL_FILE)
+    data = _verified(folder, meta, MODEL_FILE)
     try:
-        return load_file(str(path))
+        return load(data)
     except Exception as e:
-        raise DamagedCheckpoint(f"corrupt checkpoint {path}: {' '.join(str(e).split())}") from None
+        raise DamagedCheckpoint(f"corrupt checkpoint {folder / MODEL_FILE}: {' '.join(str(e).split())}") from None
 
 
 def _load_legacy(folder: Path, map_location: Any) -> dict[str, Any]:
@@ -260,9 +266,10 @@ def load_checkpoint(
     meta = read_meta(folder, trust=trust)
     if meta["version"] == LEGACY_VERSION:
         return Checkpoint(path=folder, meta=meta, state=_load_legacy(folder, map_location))
-    state_path = _verified(folder, meta, STATE_FILE)
+    state_path = folder / STATE_FILE
+    data = _verified(folder, meta, STATE_FILE)
     try:
-        rest = torch.load(state_path, map_location=map_location, weights_only=True)
+        rest = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except Exception as e:  # pickle.UnpicklingError for anything but plain tensors and containers
         msg = " ".join(str(e).split())[:300]
         raise TrainerError(f"refused checkpoint {state_path}: not a plain-tensor file ({msg})") from None
