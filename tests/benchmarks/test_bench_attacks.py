@@ -48,7 +48,9 @@ def evil_hf(tiny_hf: Path, tmp_path: Path) -> Path:
     hf = tmp_path / "evil"
     shutil.copytree(tiny_hf, hf)
     (hf / "model.safetensors").unlink()
-    torch.save({"roberta.embeddings.word_embeddings.weight": Payload(tmp_path / "marker")}, hf / "pytorch_model.bin")
+    torch.save(
+        {"roberta.embeddings.word_embeddings.weight": Payload(tmp_path / "marker")}, hf / "pytorch_model.bin"
+    )
     return hf
 
 

@@ -115,7 +115,10 @@ def test_trusted_v1_loads_with_a_warning(tmp_path: Path, capsys: pytest.CaptureF
     torch.save({"model": model.state_dict()}, folder / "state.pt")
     meta = {"format": "roberta-trainer-checkpoint", "version": 1, "step": 2, "model": CFG.__dict__}
     (folder / "meta.json").write_text(json.dumps(meta))
-    assert main(["export", "--checkpoint", str(folder), "--out", str(tmp_path / "hf"), "--trust-checkpoint"]) == 0
+    assert (
+        main(["export", "--checkpoint", str(folder), "--out", str(tmp_path / "hf"), "--trust-checkpoint"])
+        == 0
+    )
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("warning: loading v1 checkpoint")
     back = load_model(folder, trust=True)

@@ -81,7 +81,9 @@ def check_bin_weights(path: Path) -> None:
                 torch.load(path / name, map_location="cpu", weights_only=True, mmap=True)
             except Exception as e:
                 msg = " ".join(str(e).split())[:200]
-                raise BenchError(f"refused checkpoint {path / name}: not a plain-tensor file ({msg})") from None
+                raise BenchError(
+                    f"refused checkpoint {path / name}: not a plain-tensor file ({msg})"
+                ) from None
 
 
 def check_vocab(path: Path, cfg: dict) -> None:

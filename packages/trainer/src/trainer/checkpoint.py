@@ -16,6 +16,7 @@ Usage: ``ckpt = load_checkpoint(Path("run/checkpoints/step_00001000")); model.lo
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -36,7 +37,12 @@ from trainer.errors import TrainerError
 FORMAT_NAME = "roberta-trainer-checkpoint"
 FORMAT_VERSION = 2
 LEGACY_VERSION = 1  # one pickled state.pt: loads only when trusted
-MODEL_FILE, STATE_FILE, META_FILE, LEGACY_FILE = "model.safetensors", "train_state.pt", "meta.json", "state.pt"
+MODEL_FILE, STATE_FILE, META_FILE, LEGACY_FILE = (
+    "model.safetensors",
+    "train_state.pt",
+    "meta.json",
+    "state.pt",
+)
 
 
 class DamagedCheckpoint(TrainerError):
@@ -125,10 +131,12 @@ def _write(path: Path, final: Path, writer) -> str:
         with open(path, "rb") as f:
             os.fsync(f.fileno())
     except Exception as e:  # OSError, torch's RuntimeError, safetensors' error: all one line
-        reason = " ".join(str(e).split()) or type(e).__name__
         free = shutil.disk_usage(path.parent).free
+        full = free == 0 or getattr(e, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+        # torch reports a full disk as an inline_container "unexpected pos" error: name the cause instead
+        reason = "no space left on device" if full else " ".join(str(e).split()) or type(e).__name__
         raise TrainerError(
-            f"cannot write checkpoint {final / path.name}: {reason} ({free} bytes free on that disk); "
+            f"cannot write checkpoint {final / path.name}: {reason} ({free} bytes free); "
             "the previous checkpoint is untouched, free space and re-run the same command"
         ) from None
     return file_sha256(path)
@@ -245,14 +253,18 @@ def _load_weights(folder: Path, meta: dict[str, Any]) -> dict[str, torch.Tensor]
     try:
         return load(data)
     except Exception as e:
-        raise DamagedCheckpoint(f"corrupt checkpoint {folder / MODEL_FILE}: {' '.join(str(e).split())}") from None
+        raise DamagedCheckpoint(
+            f"corrupt checkpoint {folder / MODEL_FILE}: {' '.join(str(e).split())}"
+        ) from None
 
 
 def _load_legacy(folder: Path, map_location: Any) -> dict[str, Any]:
     try:  # trusted by the caller (--trust-checkpoint): a v1 state.pt holds numpy RNG state, so a pickle
         return torch.load(folder / LEGACY_FILE, map_location=map_location, weights_only=False)
     except Exception as e:
-        raise DamagedCheckpoint(f"corrupt checkpoint {folder / LEGACY_FILE}: {type(e).__name__}: {e}") from None
+        raise DamagedCheckpoint(
+            f"corrupt checkpoint {folder / LEGACY_FILE}: {type(e).__name__}: {e}"
+        ) from None
 
 
 def load_checkpoint(

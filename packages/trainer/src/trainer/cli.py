@@ -18,7 +18,9 @@ from pathlib import Path
 from common import Parser, run_cli
 
 COMMANDS = ("train", "export", "plot", "bench")
-TRUST_HELP = "also load an old v1 checkpoint (a pickle: loading it can run code; only if you trust its author)"
+TRUST_HELP = (
+    "also load an old v1 checkpoint (a pickle: loading it can run code; only if you trust its author)"
+)
 
 
 def train_parser() -> Parser:
