@@ -4,7 +4,11 @@ checkpoint exported on the fly (not the trainer's own checkpoint reader: this is
 The HF folder must hold ``config.json`` with ``model_type: roberta``, weights (safetensors or a torch bin) and
 tokenizer files; the tokenizer's ids must fit the model's embedding table and agree on ``<pad>``. A native
 checkpoint (``meta.json`` with ``format: roberta-trainer-checkpoint``, or a trainer run folder holding
-``checkpoints/step_*``) is exported with ``trainer.export_hf`` into a temporary HF folder.
+``checkpoints/step_*``) is exported with ``trainer.export_hf`` into a temporary HF folder; that reads only its
+``meta.json`` and checksum-verified ``model.safetensors`` (an old v1 pickle is refused: export it yourself
+with ``python -m trainer export --trust-checkpoint`` if you trust it). Nothing loaded here runs code from the
+folder: a torch ``.bin`` must load with ``weights_only=True`` (what transformers does too), and
+``trust_remote_code`` is never set.
 
 Usage: ``with as_hf_folder(Path("run/checkpoints/step_00001000")) as hf_dir: ...``
 """
@@ -59,11 +63,27 @@ def check_hf_dir(path: Path) -> None:
         raise BenchError(f"checkpoint {path} is not RoBERTa-shaped: model_type is {cfg.get('model_type')!r}")
     if not any((path / w).is_file() for w in WEIGHTS):
         raise BenchError(f"checkpoint {path} is not RoBERTa-shaped: no weights ({' or '.join(WEIGHTS[::2])})")
+    check_bin_weights(path)
     if not any(all((path / f).is_file() for f in s) for s in TOKENIZER_SETS):
         raise BenchError(
             f"checkpoint {path} has no tokenizer files (tokenizer.json or vocab.json+merges.txt)"
         )
     check_vocab(path, cfg)
+
+
+def check_bin_weights(path: Path) -> None:
+    """A torch ``pytorch_model.bin`` must be plain tensors: anything else (a pickle payload) is refused."""
+    import torch
+
+    for name in ("pytorch_model.bin",):
+        if (path / name).is_file() and not (path / "model.safetensors").is_file():
+            try:
+                torch.load(path / name, map_location="cpu", weights_only=True, mmap=True)
+            except Exception as e:
+                msg = " ".join(str(e).split())[:200]
+                raise BenchError(
+                    f"refused checkpoint {path / name}: not a plain-tensor file ({msg})"
+                ) from None
 
 
 def check_vocab(path: Path, cfg: dict) -> None:
@@ -97,10 +117,14 @@ def _export_native(native: Path, out: Path) -> Path:
             f"checkpoint {native} is a native trainer checkpoint but this install's trainer has "
             "no export_hf; export it first with `python -m trainer export`"
         ) from None
+    from common import UserError
+
     try:
         return Path(export_hf(native, out))
     except BenchError:
         raise
+    except UserError as e:  # refused (v1 pickle, bad payload) or damaged: the trainer's one line
+        raise BenchError(f"checkpoint {native}: {e}") from None
     except Exception as e:
         raise BenchError(f"checkpoint {native}: export to HF failed: {type(e).__name__}: {e}") from None
 

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "Checkpoint": "checkpoint",
+    "DamagedCheckpoint": "checkpoint",
+    "load_weights": "checkpoint",
     "list_checkpoints": "checkpoint",
     "load_checkpoint": "checkpoint",
     "load_model": "checkpoint",
@@ -60,9 +62,11 @@ __all__ = [
     "full_sentences_lengths",
     "import_hf",
     "list_checkpoints",
+    "DamagedCheckpoint",
     "load_checkpoint",
     "load_config",
     "load_model",
+    "load_weights",
     "matched_batch_size",
     "param_groups",
     "plot_run",
@@ -71,7 +75,14 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from trainer.checkpoint import Checkpoint, list_checkpoints, load_checkpoint, load_model
+    from trainer.checkpoint import (
+        Checkpoint,
+        DamagedCheckpoint,
+        list_checkpoints,
+        load_checkpoint,
+        load_model,
+        load_weights,
+    )
     from trainer.config import (
         Config,
         DataConfig,

@@ -1,8 +1,8 @@
 """Command line: train (default), ``export``, ``plot`` and ``bench``. Heavy imports happen inside commands.
 
     torchrun --nproc-per-node=N -m trainer --preset tiny --data SHARDS --tokenizer TOKDIR --out RUNDIR \\
-        [--batch-size 8192] [--max-steps S] [--lr 6e-4] [--resume] [--section.field=value ...]
-    python -m trainer export --checkpoint CKPT --out HFDIR [--tokenizer TOKDIR]
+        [--batch-size 8192] [--max-steps S] [--lr 6e-4] [--resume] [--trust-checkpoint] [--section.field=value ...]
+    python -m trainer export --checkpoint CKPT --out HFDIR [--tokenizer TOKDIR] [--trust-checkpoint]
     python -m trainer plot RUNDIR [--out PNG]
     python -m trainer bench --data SHARDS --tokenizer TOKDIR [--steps 20]
 
@@ -18,6 +18,9 @@ from pathlib import Path
 from common import Parser, run_cli
 
 COMMANDS = ("train", "export", "plot", "bench")
+TRUST_HELP = (
+    "also load an old v1 checkpoint (a pickle: loading it can run code; only if you trust its author)"
+)
 
 
 def train_parser() -> Parser:
@@ -37,6 +40,7 @@ def train_parser() -> Parser:
     p.add_argument("--seed", type=int)
     p.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
     p.add_argument("--init-from", help="start from a Hugging Face RoBERTa folder")
+    p.add_argument("--trust-checkpoint", action="store_true", help=TRUST_HELP)
     return p
 
 
@@ -57,6 +61,7 @@ def build_config(argv: list[str]):
         "run.seed": args.seed,
         "run.init_from": args.init_from,
         "run.resume": args.resume or None,
+        "run.trust_checkpoint": args.trust_checkpoint or None,
     }
     cfg = preset(args.preset)
     for key, value in flags.items():
@@ -83,13 +88,14 @@ def cmd_train(argv: list[str]) -> int:
 
 def cmd_export(argv: list[str]) -> int:
     p = Parser(prog="trainer export", description="Write a Hugging Face RoBERTa folder.")
-    p.add_argument("--checkpoint", required=True, type=Path, help="step folder, state.pt or run folder")
+    p.add_argument("--checkpoint", required=True, type=Path, help="step folder or run folder")
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--tokenizer", type=Path, help="tokenizer folder (default: the one the run used)")
+    p.add_argument("--trust-checkpoint", action="store_true", help=TRUST_HELP)
     a = p.parse_args(argv)
     from trainer.export import export_hf
 
-    print(export_hf(a.checkpoint, a.out, a.tokenizer))
+    print(export_hf(a.checkpoint, a.out, a.tokenizer, trust=a.trust_checkpoint))
     return 0
 
 

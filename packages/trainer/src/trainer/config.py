@@ -88,6 +88,7 @@ class RunConfig:
     save_every: int = 1000
     keep_last: int = 3
     resume: bool = False
+    trust_checkpoint: bool = False  # also load v1 checkpoints (a pickle: can run code); never by default
     stop_at: int = 0  # stop after this step as if killed (schedule still runs to max_steps); 0 = off
     init_from: str = ""  # Hugging Face RoBERTa folder to start from
     progress: bool = True

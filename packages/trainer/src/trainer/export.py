@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from common import atomic_path, write_json_atomic
 
-from trainer.checkpoint import load_checkpoint
+from trainer.checkpoint import load_weights
 from trainer.config import ModelConfig
 from trainer.errors import TrainerError
 
@@ -102,22 +102,23 @@ def from_hf_state(hf: dict[str, torch.Tensor], cfg: ModelConfig) -> dict[str, to
     return {k: v.float().contiguous() for k, v in state.items()}
 
 
-def export_hf(checkpoint: Path, out: Path, tokenizer_dir: Path | None = None) -> Path:
+def export_hf(checkpoint: Path, out: Path, tokenizer_dir: Path | None = None, *, trust: bool = False) -> Path:
     """Write ``out/`` as an HF RobertaForMaskedLM folder from a native checkpoint; return ``out``.
 
-    Tokenizer files come from ``tokenizer_dir`` or, by default, the folder recorded in the checkpoint.
+    Reads only the checkpoint's ``meta.json`` and checksum-verified ``model.safetensors`` (a v1 pickle only
+    with ``trust``). Tokenizer files come from ``tokenizer_dir`` or, by default, the checkpoint's record.
     """
     from safetensors.torch import save_file
 
-    ckpt = load_checkpoint(checkpoint)
-    cfg = ModelConfig(**ckpt.meta["model"])
+    meta, weights = load_weights(checkpoint, trust=trust)
+    cfg = ModelConfig(**meta["model"])
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tensors = to_hf_state(ckpt.state["model"], cfg)
+    tensors = to_hf_state(weights, cfg)
     with atomic_path(out / "model.safetensors") as tmp:
         save_file(tensors, str(tmp), metadata={"format": "pt"})
-    write_json_atomic(out / "config.json", hf_config(cfg, ckpt.meta.get("specials")))
-    tok = tokenizer_dir or ckpt.meta.get("tokenizer_dir")
+    write_json_atomic(out / "config.json", hf_config(cfg, meta.get("specials")))
+    tok = tokenizer_dir or meta.get("tokenizer_dir")
     if tok:
         copy_tokenizer(Path(tok), out, model_max_length=cfg.max_positions - cfg.pad_id - 1)
     return out

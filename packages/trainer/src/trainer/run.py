@@ -11,13 +11,22 @@ Usage: ``s = build_run(cfg, ctx); ...; path = save_run(s, ctx, valid_loss)``
 from __future__ import annotations
 
 import dataclasses
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from trainer.checkpoint import list_checkpoints, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from trainer.checkpoint import (
+    Checkpoint,
+    DamagedCheckpoint,
+    list_checkpoints,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 from trainer.config import Config
 from trainer.data import derive_batch
 from trainer.data.checks import RunData, open_data
@@ -129,12 +138,31 @@ def data_key(s: RunState) -> dict[str, Any]:
     }
 
 
+def latest_whole(run_dir: Path, device: torch.device, trust: bool = False) -> Checkpoint | None:
+    """The newest checkpoint of ``run_dir`` that reads back whole; each damaged newer one is one line.
+
+    Never a silent start from step 0: checkpoints that are all damaged are an error.
+    """
+    found = list_checkpoints(run_dir)
+    damaged = []
+    for path in reversed(found):
+        try:
+            ckpt = load_checkpoint(path, map_location=device, trust=trust)
+        except DamagedCheckpoint as e:
+            damaged.append(str(e))
+            print(f"warning: skipping damaged checkpoint: {e}", file=sys.stderr)
+            continue
+        return ckpt
+    if damaged:
+        raise TrainerError(f"no checkpoint in {run_dir} reads back whole ({len(damaged)} damaged)")
+    return None
+
+
 def _restore(s: RunState, ctx: DistContext) -> None:
-    """Load the latest checkpoint of ``--out`` into ``s`` (with ``--resume``), refusing an inexact resume."""
-    found = list_checkpoints(s.run_dir) if s.cfg.run.resume else []
-    if not found:
+    """Load the latest whole checkpoint of ``--out`` into ``s`` (with ``--resume``), refusing an inexact resume."""
+    ckpt = latest_whole(s.run_dir, ctx.device, s.cfg.run.trust_checkpoint) if s.cfg.run.resume else None
+    if ckpt is None:
         return
-    ckpt = load_checkpoint(found[-1], map_location=ctx.device)
     rngs = ckpt.state["rng"]
     if len(rngs) != ctx.world:
         raise TrainerError(
@@ -151,9 +179,7 @@ def _restore(s: RunState, ctx: DistContext) -> None:
     s.opt.load_state_dict(ckpt.state["optimizer"])
     s.sched.load_state_dict(ckpt.state["scheduler"])
     s.scaler.load_state_dict(ckpt.state["scaler"])
-    rng = rngs[ctx.rank]
-    rng["torch"] = rng["torch"].cpu()
-    set_rng_state(rng)
+    set_rng_state(rngs[ctx.rank])
     s.step, s.tokens_seen = ckpt.step, int(ckpt.state["data"]["tokens_seen"])
 
 
