@@ -40,7 +40,9 @@ ALL_EXTRACTORS = (
 )
 
 
-def extractors(names: tuple[str, ...] = ALL_EXTRACTORS) -> tuple[dict[str, Callable[[dict], dict]], list[str]]:
+def extractors(
+    names: tuple[str, ...] = ALL_EXTRACTORS,
+) -> tuple[dict[str, Callable[[dict], dict]], list[str]]:
     """``({name: page -> {"text", "title", ...}}, [names not installed])`` for the chosen extractors."""
     import trafilatura
 
@@ -95,13 +97,17 @@ def _meta_agreement(pages: list[dict], outs: list[dict]) -> dict[str, float]:
 
     res = {}
     for field, key in (("title", "title"), ("author", "author"), ("date", "publish_date")):
-        have = [(p["truth"][field], o.get(key)) for p, o in zip(pages, outs, strict=True) if p["truth"].get(field)]
+        have = [
+            (p["truth"][field], o.get(key)) for p, o in zip(pages, outs, strict=True) if p["truth"].get(field)
+        ]
         ok = sum(norm(t)[:10] == norm(o)[:10] if field == "date" else norm(t) == norm(o) for t, o in have)
         res[field] = ok / len(have) if have else 0.0
     return res
 
 
-def run_benchmark(data: Path, *, rounds: int = 1, ngram: int = 4, names: tuple[str, ...] = ALL_EXTRACTORS) -> dict:
+def run_benchmark(
+    data: Path, *, rounds: int = 1, ngram: int = 4, names: tuple[str, ...] = ALL_EXTRACTORS
+) -> dict:
     """Score and time every extractor on both benchmarks; the ratios are against plain trafilatura."""
     fns, missing = extractors(names)
     results: dict[str, Any] = {"rounds": rounds, "ngram": ngram, "not_installed": missing, "benchmarks": {}}
@@ -111,7 +117,12 @@ def run_benchmark(data: Path, *, rounds: int = 1, ngram: int = 4, names: tuple[s
         "pages": len(ab),
         "extractors": {
             n: {
-                **prf([page_tp_fp_fn(p["truth"], o.get("text", ""), ngram) for p, o in zip(ab, outs[n], strict=True)]),
+                **prf(
+                    [
+                        page_tp_fp_fn(p["truth"], o.get("text", ""), ngram)
+                        for p, o in zip(ab, outs[n], strict=True)
+                    ]
+                ),
                 "pages_per_cpu_s": speed[n],
             }
             for n in fns
@@ -127,7 +138,9 @@ def run_benchmark(data: Path, *, rounds: int = 1, ngram: int = 4, names: tuple[s
             "pages": len(idx),
             "extractors": {
                 n: {
-                    **snippet_scores([snippet_counts(te[i]["truth"], outs[n][i].get("text", "")) for i in idx]),
+                    **snippet_scores(
+                        [snippet_counts(te[i]["truth"], outs[n][i].get("text", "")) for i in idx]
+                    ),
                     "pages_per_cpu_s": speed[n],
                     "metadata": _meta_agreement([te[i] for i in idx], [outs[n][i] for i in idx]),
                 }
@@ -143,7 +156,9 @@ def run_benchmark(data: Path, *, rounds: int = 1, ngram: int = 4, names: tuple[s
 
 def format_table(results: dict[str, Any]) -> str:
     """One table per benchmark (trafilatura_eval: all pages, tune half, confirm half)."""
-    lines = [f"{results['rounds']} timing round(s); not installed: {', '.join(results['not_installed']) or '-'}"]
+    lines = [
+        f"{results['rounds']} timing round(s); not installed: {', '.join(results['not_installed']) or '-'}"
+    ]
     for bench, b in results["benchmarks"].items():
         lines += ["", f"{bench}: {b['pages']} pages", f"{'extractor':<21}{'P':>7}{'R':>7}{'F1':>7}{'acc':>7}"
                   f"{'pages/CPU-s':>13}{'x traf':>8}{'title':>7}{'author':>7}{'date':>7}"]  # fmt: skip

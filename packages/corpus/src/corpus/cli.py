@@ -39,7 +39,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "(snippet P/R/F1/accuracy; tune and confirm halves) and time them on the same pages in one run.",
     )
     bench.add_argument("--data", default=None, help="folder holding both benchmarks (default: sample data)")
-    bench.add_argument("--extractors", default=None, help="comma list (default: all; see corpus.bench_extract)")
+    bench.add_argument(
+        "--extractors", default=None, help="comma list (default: all; see corpus.bench_extract)"
+    )
     bench.add_argument("--rounds", type=int, default=1, help="timing rounds, interleaved (default 1)")
     bench.add_argument(
         "--ngram", type=int, default=4, help="shingle size of the metric (upstream: 4; 1 = tokens)"
