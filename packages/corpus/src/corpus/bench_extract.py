@@ -6,7 +6,7 @@ on its fixed seeded halves (``tune``: where the default's ``rescue_ratio`` was c
 Extractors: the project default, the previous default (no recall rescue), plain ``trafilatura.extract``,
 trafilatura ``fast``, resiliparse main content, news-please (optional extra; "not installed" otherwise).
 Speed: pages per CPU-second of this process (= pages/s per core), extractors interleaved page by page so
-machine load hits all alike. Metadata: title/author/date agreement with ``trafilatura_eval``'s annotations.
+machine load hits all alike; measured per benchmark folder (the tune/confirm rows repeat the whole set's). Metadata: title/author/date agreement with ``trafilatura_eval``'s annotations.
 
 Usage: ``corpus bench-extract [--rounds 1] [--extractors project,trafilatura-default] [--json F] [--plot F]``
 """
@@ -95,6 +95,8 @@ def _meta_agreement(pages: list[dict], outs: list[dict]) -> dict[str, float]:
     def norm(v: Any) -> str:
         return " ".join(str(v or "").lower().split())
 
+    if not any("title" in o for o in outs):  # this extractor returns no metadata: nothing to compare
+        return {}
     res = {}
     for field, key in (("title", "title"), ("author", "author"), ("date", "publish_date")):
         have = [
