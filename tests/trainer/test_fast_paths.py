@@ -86,7 +86,9 @@ def test_jagged_nsp_uses_each_sequence_first_token() -> None:
     host, ids, labels = batch([32, 9, 20])
     y = torch.tensor([1, 0, 1])
     ref = m(ids, attn_mask=attention_mask(ids, PAD), labels=labels, nsp_labels=y)
-    fast = m(ids, labels=labels, nsp_labels=y, capacity=64, packing=pack_batch(host, PAD, torch.device("cpu")))
+    fast = m(
+        ids, labels=labels, nsp_labels=y, capacity=64, packing=pack_batch(host, PAD, torch.device("cpu"))
+    )
     for a, b in zip(ref, fast, strict=True):
         assert torch.allclose(a, b, atol=1e-5)
 

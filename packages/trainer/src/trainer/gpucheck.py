@@ -42,6 +42,7 @@ class Setup:
     pad: int
     masker: Any
     synthetic: bool
+    backend: str = "inductor"  # torch.compile backend; the smoke run uses "eager" (dynamo only, seconds)
 
 
 def _blocks(args: argparse.Namespace, seq_len: int, n: int, vocab: int):
@@ -95,7 +96,7 @@ def _masker(vocab: int):
     return Masker(vocab_size=vocab, mask_id=vocab - 1, special_ids=(0, 1, 2, 3, vocab - 1))
 
 
-def _ours(mcfg, device, *, compile_: bool, attention: str, seed: int = 0):
+def _ours(mcfg, device, *, compile_: bool, attention: str, seed: int = 0, backend: str = "inductor"):
     """(model handle, bare model, fused-when-CUDA AdamW) as ``run.build_run`` makes them."""
     import torch
 
@@ -106,7 +107,7 @@ def _ours(mcfg, device, *, compile_: bool, attention: str, seed: int = 0):
     torch.manual_seed(seed)
     bare = Roberta(mcfg).to(device).train()
     opt, _ = build_optimizer(bare, OptimConfig(warmup_steps=1), fused=device.type == "cuda")
-    return (torch.compile(bare) if compile_ else bare), bare, opt
+    return (torch.compile(bare, backend=backend) if compile_ else bare), bare, opt
 
 
 def our_step(model, opt, ids_np, masker, pad, device, *, step: int, attention: str, dtype, scaler=None):
@@ -163,9 +164,11 @@ def precision_checks(s: Setup, steps: int, attention: str) -> dict[str, Any]:
     dev, ids = s.device, s.batches[0][: min(8, len(s.batches[0]))]
 
     def losses(dtype, *, compile_=False, scaler=None, n=steps) -> list[float]:
-        model, _, opt = _ours(mcfg, dev, compile_=compile_, attention=attention)
+        model, _, opt = _ours(mcfg, dev, compile_=compile_, attention=attention, backend=s.backend)
         out = [
-            our_step(model, opt, ids, s.masker, s.pad, dev, step=k, attention=attention, dtype=dtype, scaler=scaler)
+            our_step(
+                model, opt, ids, s.masker, s.pad, dev, step=k, attention=attention, dtype=dtype, scaler=scaler
+            )
             for k in range(n)
         ]
         return [float(x) for x in out]
@@ -205,3 +208,209 @@ def _timed(fn, steps: int, warmup: int, device) -> float:
         fn(k)
     sync()
     return time.perf_counter() - t0
+
+
+def hf_step_fn(s: Setup, ids_all, micro: int, dtype):
+    """``RobertaForMaskedLM`` (SDPA attention, fused AdamW on CUDA) on the same blocks, masked on the device
+    with the same masker; returns ``fn(k)`` running step ``k``."""
+    import torch
+    from transformers import RobertaConfig, RobertaForMaskedLM
+
+    from trainer.distributed import to_device
+    from trainer.export import hf_config
+    from trainer.masking import mask_seed
+    from trainer.precision import autocast
+
+    torch.manual_seed(0)
+    hf = RobertaForMaskedLM(RobertaConfig(**hf_config(s.mcfg), attn_implementation="sdpa")).to(s.device)
+    opt = torch.optim.AdamW(hf.parameters(), lr=1e-4, fused=s.device.type == "cuda")
+
+    def fn(k: int) -> None:
+        ids = to_device(ids_all[(k % (len(ids_all) // micro)) * micro :][:micro].copy(), s.device)
+        inputs, labels = s.masker(ids, seed=mask_seed(0, k))
+        with autocast(s.device, dtype):
+            loss = hf(input_ids=inputs, attention_mask=ids.ne(s.pad).long(), labels=labels).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    return fn
+
+
+def throughput(s: Setup, ids_all, micro: int, *, compile_: bool, attention: str, dtype, steps: int) -> dict:
+    """Real tokens/s, MFU (both conventions), padding fraction and peak memory of our step at one shape."""
+    import numpy as np
+    import torch
+
+    from trainer.metrics import lookup_peak, mfu, six_n_flops_per_token
+    from trainer.model import count_params, flops_per_token
+
+    model, bare, opt = _ours(s.mcfg, s.device, compile_=compile_, attention=attention, backend=s.backend)
+    n_chunks = len(ids_all) // micro
+
+    def chunk(k: int):
+        return ids_all[(k % n_chunks) * micro :][:micro]
+
+    def fn(k: int) -> None:
+        our_step(model, opt, chunk(k), s.masker, s.pad, s.device, step=k, attention=attention, dtype=dtype)
+
+    if s.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    warmup = 3
+    secs = _timed(fn, steps, warmup, s.device)
+    real = sum(int(np.count_nonzero(chunk(k) != s.pad)) for k in range(warmup, warmup + steps))
+    tps = real / secs
+    seq_len = ids_all.shape[1]
+    peak = lookup_peak(torch.cuda.get_device_name())[0] if s.device.type == "cuda" else None
+    return {
+        "tokens_per_s": tps,
+        "padding_fraction": 1 - real / (steps * micro * seq_len),
+        "mfu_actual": mfu(tps, flops_per_token(s.mcfg, seq_len, s.masker.mask_prob), peak),
+        "mfu_6n": mfu(tps, six_n_flops_per_token(count_params(bare)), peak),
+        "peak_memory_gib": torch.cuda.max_memory_allocated() / 2**30 if s.device.type == "cuda" else None,
+    }
+
+
+def grid(args: argparse.Namespace, dev, dtype, attention: str, deadline: float) -> list[dict]:
+    """Every (seq_len, micro) of the grid: ours eager and compiled, HF eager, same blocks."""
+
+    rows = []
+    for seq_len, micro in SMOKE_GRID if args.smoke else GRID:
+        mcfg = _model_config(args, seq_len)
+        ids_all = _blocks(args, seq_len, micro * 4, mcfg.vocab_size)
+        s = Setup(dev, mcfg, [ids_all], 1, _masker(mcfg.vocab_size), not args.data, _backend(args))
+        row: dict[str, Any] = {"seq_len": seq_len, "micro": micro, "synthetic": s.synthetic}
+        shape = (s, ids_all, micro)
+        kw = {"attention": attention, "dtype": dtype, "steps": args.steps}
+        for name, fn, extra in (
+            ("eager", throughput, {"compile_": False, **kw}),
+            ("compiled", throughput, {"compile_": True, **kw}),
+            ("hf", _hf_row, {"dtype": dtype, "steps": args.steps}),
+        ):
+            if time.monotonic() > deadline:
+                row[name] = "skipped: over --budget-s"
+                continue
+            try:
+                row[name] = fn(*shape, **extra)
+            except Exception as e:  # noqa: BLE001 - one failing shape (e.g. out of memory) must not hide the rest
+                row[name] = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:200]}"
+        ours = [r["tokens_per_s"] for r in (row["eager"], row["compiled"]) if isinstance(r, dict)]
+        if ours and isinstance(row["hf"], dict):
+            row["ours_over_hf"] = max(ours) / row["hf"]["tokens_per_s"]
+        rows.append(row)
+    return rows
+
+
+def _hf_row(s: Setup, ids_all, micro: int, *, dtype, steps: int) -> dict:
+    """Real tokens/s of the HF loop at one shape."""
+    import numpy as np
+
+    fn = hf_step_fn(s, ids_all, micro, dtype)
+    n_chunks = len(ids_all) // micro
+    secs = _timed(fn, steps, 3, s.device)
+    real = sum(
+        int(np.count_nonzero(ids_all[(k % n_chunks) * micro :][:micro] != s.pad)) for k in range(3, 3 + steps)
+    )
+    return {"tokens_per_s": real / secs}
+
+
+def _backend(args: argparse.Namespace) -> str:
+    return "eager" if args.smoke else "inductor"
+
+
+def run_check(args: argparse.Namespace) -> dict[str, Any]:
+    """Every section as one dict (what ``gpucheck.json`` holds)."""
+    import torch
+
+    from trainer.model import resolve_attention
+
+    t0 = time.monotonic()
+    deadline = t0 + args.budget_s
+    dev = torch.device("cuda" if torch.cuda.is_available() and not args.smoke else "cpu")
+    dtype = torch.bfloat16 if dev.type == "cuda" else None
+    attention = resolve_attention("auto", dev)
+    res: dict[str, Any] = {"smoke": args.smoke, "versions": versions(), "attention_path": attention}
+    res["compile_backend"] = _backend(args)
+    seq_len = SMOKE_GRID[0][0] if args.smoke else 512
+    mcfg = _model_config(args, seq_len)
+    ids = _blocks(args, seq_len, 8, mcfg.vocab_size)
+    s = Setup(dev, mcfg, [ids], 1, _masker(mcfg.vocab_size), not args.data, _backend(args))
+    res["sdpa_kernels"] = {p: sdpa_kernels(s, p, dtype) for p in ("masked", "jagged")}
+    res["precision"] = precision_checks(s, 20 if not args.smoke else 3, attention)
+    res["flops_conventions"] = {
+        "mfu_actual": "3 x forward FLOPs: encoder matmuls + attention scores at T, MLM head on mask_prob of tokens",
+        "mfu_6n": "6 x parameters (tied embedding once) x real tokens",
+        "per_gpu": "one GPU's tokens/s over one GPU's dense bf16 peak",
+    }
+    res["grid"] = grid(args, dev, dtype, attention, deadline)
+    res["seconds"] = time.monotonic() - t0
+    return res
+
+
+def summary(res: dict[str, Any]) -> str:
+    """The markdown summary of ``run_check``'s result."""
+    v, p = res["versions"], res["precision"]
+    lines = [
+        f"# gpucheck{' (smoke, CPU)' if res['smoke'] else ''}",
+        "",
+        f"torch {v['torch']}, CUDA {v['cuda']}, cuDNN {v['cudnn']}; device {v['device']}; "
+        f"peak {v['peak_flops']} ({v['peak_source']}); attention path {res['attention_path']}",
+        "",
+        "SDPA kernels: " + "; ".join(f"{k}: {', '.join(n) or '-'}" for k, n in res["sdpa_kernels"].items()),
+        "",
+        f"bf16 vs fp32 over {p['steps']} steps: mean rel diff {p['bf16_mean_rel_diff']:.2e} "
+        f"(tolerance {p['bf16_rtol']}) -> {'ok' if p['bf16_ok'] else 'FAIL'}; fp16+GradScaler finite: "
+        f"{p['fp16_finite']}; compiled vs eager max rel diff {p['compile_max_rel_diff']:.2e} "
+        f"(tolerance {p['compile_rtol']}) -> {'ok' if p['compile_ok'] else 'FAIL'}",
+        "",
+        "| T | micro | ours eager tok/s | ours compiled tok/s | HF tok/s | ours/HF | MFU actual | MFU 6N "
+        "| padding | peak GiB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def cell(r: Any, key: str, fmt: str) -> str:
+        return (
+            format(r[key], fmt)
+            if isinstance(r, dict) and r.get(key) is not None
+            else (r if isinstance(r, str) else "-")
+        )
+
+    for r in res["grid"]:
+        best = r["compiled"] if isinstance(r.get("compiled"), dict) else r.get("eager")
+        lines.append(
+            f"| {r['seq_len']} | {r['micro']} | {cell(r['eager'], 'tokens_per_s', ',.0f')} "
+            f"| {cell(r['compiled'], 'tokens_per_s', ',.0f')} | {cell(r['hf'], 'tokens_per_s', ',.0f')} "
+            f"| {format(r['ours_over_hf'], '.2f') if 'ours_over_hf' in r else '-'} "
+            f"| {cell(best, 'mfu_actual', '.1%')} | {cell(best, 'mfu_6n', '.1%')} "
+            f"| {cell(best, 'padding_fraction', '.1%')} | {cell(best, 'peak_memory_gib', '.1f')} |"
+        )
+    synthetic = any(r["synthetic"] for r in res["grid"])
+    lines += [
+        "",
+        f"{'Synthetic full blocks (no --data): padding 0. ' if synthetic else ''}"
+        f"Took {res['seconds']:.0f} s. FLOPs conventions: {res['flops_conventions']}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    p = Parser(prog="trainer gpucheck", description=__doc__.splitlines()[0])
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--data", help="token shards for real blocks (default: random full blocks)")
+    p.add_argument("--smoke", action="store_true", help="the same code on CPU, tiny model, seconds")
+    p.add_argument("--steps", type=positive_int, default=10, help="timed steps per shape")
+    p.add_argument("--vocab", type=positive_int, default=50265, help="vocabulary without --data")
+    p.add_argument("--budget-s", type=positive_int, default=420, help="skip grid cells past this")
+    args = p.parse_args(argv)
+    if args.smoke:
+        args.steps = min(args.steps, 2)
+        args.vocab = min(args.vocab, 512)
+    res = run_check(args)
+    from common import atomic_path, write_json_atomic
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(args.out / "gpucheck.json", res)
+    with atomic_path(args.out / "gpucheck.md") as tmp:
+        Path(tmp).write_text(summary(res), encoding="utf-8")
+    print(summary(res))
+    return 0
