@@ -120,5 +120,11 @@ def cmd_gpucheck(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "train"
-    run = {"train": cmd_train, "export": cmd_export, "plot": cmd_plot, "bench": cmd_bench, "gpucheck": cmd_gpucheck}[command]
+    run = {
+        "train": cmd_train,
+        "export": cmd_export,
+        "plot": cmd_plot,
+        "bench": cmd_bench,
+        "gpucheck": cmd_gpucheck,
+    }[command]
     return run_cli(lambda: run(argv))

@@ -32,6 +32,7 @@ BF16_RTOL = 2e-2  # bf16 autocast vs fp32: mean relative loss difference over th
 COMPILE_RTOL = 1e-3  # compiled vs eager (same precision): max relative loss difference
 GRID = [(512, 32), (512, 64), (128, 128), (128, 256)]
 SMOKE_GRID = [(64, 4)]
+WARMUP = [3]  # untimed steps per shape (1 in the smoke run)
 
 
 @dataclasses.dataclass
@@ -256,7 +257,7 @@ def throughput(s: Setup, ids_all, micro: int, *, compile_: bool, attention: str,
 
     if s.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    warmup = 3
+    warmup = WARMUP[0]
     secs = _timed(fn, steps, warmup, s.device)
     real = sum(int(np.count_nonzero(chunk(k) != s.pad)) for k in range(warmup, warmup + steps))
     tps = real / secs
@@ -307,9 +308,10 @@ def _hf_row(s: Setup, ids_all, micro: int, *, dtype, steps: int) -> dict:
 
     fn = hf_step_fn(s, ids_all, micro, dtype)
     n_chunks = len(ids_all) // micro
-    secs = _timed(fn, steps, 3, s.device)
+    secs = _timed(fn, steps, WARMUP[0], s.device)
     real = sum(
-        int(np.count_nonzero(ids_all[(k % n_chunks) * micro :][:micro] != s.pad)) for k in range(3, 3 + steps)
+        int(np.count_nonzero(ids_all[(k % n_chunks) * micro :][:micro] != s.pad))
+        for k in range(WARMUP[0], WARMUP[0] + steps)
     )
     return {"tokens_per_s": real / secs}
 
@@ -336,7 +338,7 @@ def run_check(args: argparse.Namespace) -> dict[str, Any]:
     ids = _blocks(args, seq_len, 8, mcfg.vocab_size)
     s = Setup(dev, mcfg, [ids], 1, _masker(mcfg.vocab_size), not args.data, _backend(args))
     res["sdpa_kernels"] = {p: sdpa_kernels(s, p, dtype) for p in ("masked", "jagged")}
-    res["precision"] = precision_checks(s, 20 if not args.smoke else 3, attention)
+    res["precision"] = precision_checks(s, 20 if not args.smoke else 2, attention)
     res["flops_conventions"] = {
         "mfu_actual": "3 x forward FLOPs: encoder matmuls + attention scores at T, MLM head on mask_prob of tokens",
         "mfu_6n": "6 x parameters (tied embedding once) x real tokens",
@@ -402,8 +404,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--vocab", type=positive_int, default=50265, help="vocabulary without --data")
     p.add_argument("--budget-s", type=positive_int, default=420, help="skip grid cells past this")
     args = p.parse_args(argv)
+    WARMUP[0] = 1 if args.smoke else 3
     if args.smoke:
-        args.steps = min(args.steps, 2)
+        args.steps = 1
         args.vocab = min(args.vocab, 512)
     res = run_check(args)
     from common import atomic_path, write_json_atomic
