@@ -21,11 +21,22 @@ def run(shards_tok: tuple[Path, Path], out: Path, **extra: object):
     return train(apply_overrides(preset("tiny"), tiny_overrides(shards, tok, out, **extra)))
 
 
-def test_stop_and_resume_equals_straight_run(reuters_shards: tuple[Path, Path], tmp_path: Path) -> None:
-    straight = run(reuters_shards, tmp_path / "a")
-    first = run(reuters_shards, tmp_path / "b", **{"run.stop_at": 3})
+PATHS = [
+    pytest.param({"run.attention": "masked"}, id="masked"),
+    pytest.param({"run.attention": "jagged"}, id="jagged"),
+    # CPU inductor compiles take minutes on a loaded 2-core machine: slow only
+    pytest.param({"run.compile": True, "run.attention": "masked"}, id="compiled", marks=pytest.mark.slow),
+]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_stop_and_resume_equals_straight_run(
+    reuters_shards: tuple[Path, Path], tmp_path: Path, path: dict
+) -> None:
+    straight = run(reuters_shards, tmp_path / "a", **path)
+    first = run(reuters_shards, tmp_path / "b", **{"run.stop_at": 3, **path})
     assert first.step == 3 and list(first.losses) == [1, 2, 3]
-    resumed = run(reuters_shards, tmp_path / "b", **{"run.resume": True})
+    resumed = run(reuters_shards, tmp_path / "b", **{"run.resume": True, **path})
     assert resumed.step == 6
     assert {**first.losses, **resumed.losses} == straight.losses  # bit-exact, step for step (dropout on)
     assert resumed.valid[6] == straight.valid[6]
@@ -50,10 +61,14 @@ def test_keep_last_and_refuse_overwrite(reuters_shards: tuple[Path, Path], tmp_p
         run(reuters_shards, tmp_path / "r", **{"run.resume": True, "optim.batch_size": 16})
 
 
-def test_ddp_two_processes_equals_accumulation(reuters_shards: tuple[Path, Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_ddp_two_processes_equals_accumulation(
+    reuters_shards: tuple[Path, Path], tmp_path: Path, path: dict
+) -> None:
     """Real torchrun with 2 gloo ranks (micro 4, accum 1) vs 1 process (micro 4, accum 2), dropout off."""
     shards, tok = reuters_shards
     extra = {
+        **path,
         "model.dropout": 0.0,
         "model.attn_dropout": 0.0,
         "optim.max_steps": 4,

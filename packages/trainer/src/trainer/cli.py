@@ -5,6 +5,7 @@
     python -m trainer export --checkpoint CKPT --out HFDIR [--tokenizer TOKDIR] [--trust-checkpoint]
     python -m trainer plot RUNDIR [--out PNG]
     python -m trainer bench --data SHARDS --tokenizer TOKDIR [--steps 20]
+    python -m trainer gpucheck --out DIR [--data SHARDS] [--smoke]
 
 A bad flag or value, and any ``UserError`` below a command, prints one ``error: ...`` line and exits 2.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from common import Parser, run_cli
 
-COMMANDS = ("train", "export", "plot", "bench")
+COMMANDS = ("train", "export", "plot", "bench", "gpucheck")
 TRUST_HELP = (
     "also load an old v1 checkpoint (a pickle: loading it can run code; only if you trust its author)"
 )
@@ -28,7 +29,7 @@ def train_parser() -> Parser:
         prog="trainer",
         description="RoBERTa MLM pretraining (run under torchrun for DDP).",
         epilog="Any config field: --section.field=value (sections model, data, optim, run). "
-        "Other commands: export, plot, bench (python -m trainer COMMAND --help).",
+        "Other commands: export, plot, bench, gpucheck (python -m trainer COMMAND --help).",
     )
     p.add_argument("--preset", default="base", help="tiny | base | large (default base)")
     p.add_argument("--data", help="token-shard folder (manifest.json + *.npy)")
@@ -116,8 +117,20 @@ def cmd_bench(argv: list[str]) -> int:
     return bench_main(argv)
 
 
+def cmd_gpucheck(argv: list[str]) -> int:
+    from trainer.gpucheck import main as gpucheck_main
+
+    return gpucheck_main(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "train"
-    run = {"train": cmd_train, "export": cmd_export, "plot": cmd_plot, "bench": cmd_bench}[command]
+    run = {
+        "train": cmd_train,
+        "export": cmd_export,
+        "plot": cmd_plot,
+        "bench": cmd_bench,
+        "gpucheck": cmd_gpucheck,
+    }[command]
     return run_cli(lambda: run(argv))

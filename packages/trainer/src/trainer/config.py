@@ -81,7 +81,9 @@ class RunConfig:
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     precision: str = "auto"  # auto (bf16 on GPU, fp32 on CPU) | fp32 | bf16 | fp16
-    compile: bool = False
+    compile: bool = False  # torch.compile the model (graph-break free: fixed-capacity MLM head)
+    attention: str = "auto"  # masked | jagged (padding packed away, no mask) | auto (jagged on CUDA)
+    peak_tflops: float = 0.0  # this GPU's dense bf16 peak for MFU; 0 = look it up by device name
     threads: int = 0  # torch intra-op threads on CPU; 0 = leave torch's default
     log_every: int = 10
     eval_every: int = 500

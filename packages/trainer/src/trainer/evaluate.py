@@ -41,9 +41,12 @@ def evaluate(
         for g in range(ctx.rank, math.ceil(n / micro), ctx.world):
             ids = to_device(ds.batch(np.arange(g * micro, min(n, (g + 1) * micro))), ctx.device)
             inputs, labels = masker(ids, seed=mask_seed(VALID_SEED, g))
-            with autocast(ctx.device, dtype):
-                loss = model(inputs, attn_mask=attention_mask(inputs, ds.pad), labels=labels)
-            total += torch.stack([loss.double(), labels.ne(IGNORE).sum().double()])
+            n_masked = labels.ne(IGNORE).sum()
+            with autocast(ctx.device, dtype):  # validation may wait for the device: exact head capacity
+                loss = model(
+                    inputs, attn_mask=attention_mask(inputs, ds.pad), labels=labels, capacity=int(n_masked)
+                )
+            total += torch.stack([loss.double(), n_masked.double()])
     all_reduce_sum(total, ctx)
     model.train(was_training)
     return float(total[0] / total[1].clamp(min=1)), int(total[1])

@@ -8,6 +8,7 @@ Usage: ``inputs, labels = masker(ids, seed=mask_seed(cfg.seed, step, chunk))``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,8 +39,11 @@ class Masker:
         """Return (inputs, labels); labels hold the original id where selected and ``IGNORE`` elsewhere."""
         g = torch.Generator(device=ids.device)
         g.manual_seed(seed)
-        specials = torch.tensor(self.special_ids, device=ids.device)
-        maskable = ~torch.isin(ids, specials)
+        # no host<->device traffic: specials are Python ints compared one by one (they are few)
+        specials = sorted(set(self.special_ids))
+        maskable = torch.ones_like(ids, dtype=torch.bool)
+        for s in specials:
+            maskable &= ids.ne(s)
         selected = (torch.rand(ids.shape, generator=g, device=ids.device) < self.mask_prob) & maskable
         action = torch.rand(ids.shape, generator=g, device=ids.device)
         to_mask = selected & (action < self.mask_token_frac)
@@ -49,17 +53,25 @@ class Masker:
             & (action < self.mask_token_frac + self.random_token_frac)
         )
         # random ids: draw an index among the non-special ids and map it through the ordered non-special list
-        n_normal = self.vocab_size - len(set(self.special_ids))
-        draw = torch.randint(n_normal, ids.shape, generator=g, device=ids.device)
-        sorted_specials = torch.sort(specials.unique()).values
+        draw = torch.randint(self.vocab_size - len(specials), ids.shape, generator=g, device=ids.device)
         # shift past each special id <= the candidate (specials are few; the loop is over them, not tokens)
         rand_ids = draw
-        for s in sorted_specials.tolist():
+        for s in specials:
             rand_ids = rand_ids + (rand_ids >= s).long()
         inputs = torch.where(to_mask, torch.full_like(ids, self.mask_id), ids)
         inputs = torch.where(to_rand, rand_ids, inputs)
         labels = torch.where(selected, ids, torch.full_like(ids, IGNORE))
         return inputs, labels
+
+
+def mlm_capacity(n_tokens: int, mask_prob: float, *, sigmas: float = 6.0) -> int:
+    """Fixed number of head positions for a micro-batch of ``n_tokens`` positions: the expected masked count
+    plus ``sigmas`` binomial standard deviations and 8, rounded up to a multiple of 8, at most ``n_tokens``.
+    The masked count is at most Binomial(n_tokens, mask_prob) (specials and pads are never selected), so
+    overflowing it has probability below ~1e-9 per micro-batch; the loop counts any overflow and logs it."""
+    mean = n_tokens * mask_prob
+    cap = mean + sigmas * math.sqrt(max(mean * (1.0 - mask_prob), 0.0)) + 8
+    return min(n_tokens, int(math.ceil(cap / 8.0)) * 8)
 
 
 def make_masker(data: DataConfig, vocab_size: int, special_ids: tuple[int, ...], mask_id: int) -> Masker:

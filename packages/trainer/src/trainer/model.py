@@ -5,9 +5,13 @@ head tied to the token embeddings and computed only on the masked positions.
 Module names follow the Hugging Face layout closely (one fused ``qkv`` projection instead of three) so that
 export/import in ``trainer.export`` is a plain renaming.
 
-``attention_mask`` is the one place padding becomes a mask (positions, the SDPA key mask of training and
-validation); ``fit_model_config`` fits the configured shape to the shards (vocabulary, pad id) or takes it
-from an imported Hugging Face model.
+Two attention paths, numerically the same model: the *masked* one (padded (B, T) blocks, an SDPA key mask
+from ``attention_mask`` whenever a block is padded) and the *jagged* one (``pack_batch``: the real tokens of
+the micro-batch packed into one (N, H) stream, so no matmul touches a pad, and attention over a nested jagged
+tensor, which needs no mask and so can use the flash / memory-efficient kernels on a GPU). The MLM head runs
+on a fixed number of positions (``capacity``, see ``masking.mlm_capacity``) so shapes are static and nothing
+waits for the device. ``fit_model_config`` fits the configured shape to the shards (vocabulary, pad id) or
+takes it from an imported Hugging Face model.
 
 Usage: ``model = Roberta(ModelConfig(...)); loss_sum = model(ids, attn_mask=attention_mask(ids, pad), labels=y)``
 """
@@ -16,8 +20,9 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -46,6 +51,56 @@ def position_ids(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
     """RoBERTa/fairseq positions: non-pad tokens count up from ``pad_id + 1``; pads get ``pad_id``."""
     keep = real_tokens(ids, pad_id).int()
     return (torch.cumsum(keep, dim=1) * keep).long() + pad_id
+
+
+ATTENTION_PATHS = ("masked", "jagged")
+
+
+def resolve_attention(name: str, device: torch.device) -> str:
+    """``run.attention`` on ``device``: auto = jagged on CUDA (flash kernels need no mask), masked on CPU
+    (there the jagged SDPA is torch's math fallback; ``trainer bench`` compares the two)."""
+    if name == "auto":
+        return "jagged" if device.type == "cuda" else "masked"
+    if name not in ATTENTION_PATHS:
+        raise TrainerError(f"unknown --run.attention {name!r} (auto, masked, jagged)")
+    return name
+
+
+class Packing(NamedTuple):
+    """Where the real tokens of a padded (B, T) micro-batch go in the packed (N, H) stream: ``index`` (N,)
+    flat positions into B*T (row-major), ``offsets`` (B+1,) sequence starts in the stream, ``max_len`` the
+    longest sequence (a host int: the nested tensor needs it and must not read it from the device)."""
+
+    index: torch.Tensor
+    offsets: torch.Tensor
+    max_len: int
+
+
+def pack_batch(ids: np.ndarray, pad_id: int, device: torch.device) -> Packing:
+    """The ``Packing`` of host ids (B, T), built on the host and copied without waiting for the device."""
+    keep = ids != pad_id
+    lens = keep.sum(axis=1)
+    offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    index = np.flatnonzero(keep.ravel()).astype(np.int64)
+
+    def move(a: np.ndarray) -> torch.Tensor:
+        t = torch.from_numpy(a)
+        return t.pin_memory().to(device, non_blocking=True) if device.type == "cuda" else t
+
+    return Packing(move(index), move(offsets), int(lens.max(initial=0)))
+
+
+def jagged_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, p: Packing, dropout: float):
+    """SDPA over packed (N, heads, d) q/k/v as nested jagged tensors: each sequence attends only to itself,
+    no mask; returns (N, heads, d)."""
+
+    def nest(t: torch.Tensor) -> torch.Tensor:
+        return torch.nested.nested_tensor_from_jagged(
+            t.contiguous(), p.offsets, min_seqlen=1, max_seqlen=p.max_len
+        ).transpose(1, 2)
+
+    out = F.scaled_dot_product_attention(nest(q), nest(k), nest(v), dropout_p=dropout)
+    return out.transpose(1, 2).values()
 
 
 class Embeddings(nn.Module):
@@ -77,13 +132,21 @@ class Layer(nn.Module):
         self.ffn_ln = nn.LayerNorm(cfg.hidden, eps=cfg.layer_norm_eps)
         self.dropout = nn.Dropout(cfg.dropout)
 
-    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None) -> torch.Tensor:
-        b, t, h = x.shape
-        q, k, v = self.qkv(x).view(b, t, 3, self.heads, h // self.heads).permute(2, 0, 3, 1, 4)
-        a = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_mask, dropout_p=self.attn_dropout if self.training else 0.0
-        )
-        a = a.transpose(1, 2).reshape(b, t, h)
+    def forward(
+        self, x: torch.Tensor, attn_mask: torch.Tensor | None, packing: Packing | None = None
+    ) -> torch.Tensor:
+        """``x`` (B, T, H) with ``attn_mask``, or packed (N, H) with ``packing`` (the jagged path)."""
+        dropout = self.attn_dropout if self.training else 0.0
+        h = x.shape[-1]
+        qkv = self.qkv(x)
+        if packing is not None:
+            q, k, v = qkv.view(-1, 3, self.heads, h // self.heads).unbind(1)
+            a = jagged_attention(q, k, v, packing, dropout).reshape(-1, h)
+        else:
+            b, t, _ = x.shape
+            q, k, v = qkv.view(b, t, 3, self.heads, h // self.heads).permute(2, 0, 3, 1, 4)
+            a = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout)
+            a = a.transpose(1, 2).reshape(b, t, h)
         x = self.attn_ln(x + self.dropout(self.attn_out(a)))
         y = self.fc2(F.gelu(self.fc1(x)))
         return self.ffn_ln(x + self.dropout(y))
@@ -128,11 +191,16 @@ class Roberta(nn.Module):
             with torch.no_grad():
                 m.weight[self.cfg.pad_id].zero_()
 
-    def encode(self, ids: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Hidden states (B, T, H). ``attn_mask`` is a bool (B, 1, 1, T) key mask (True = attend) or None."""
+    def encode(
+        self, ids: torch.Tensor, attn_mask: torch.Tensor | None = None, packing: Packing | None = None
+    ) -> torch.Tensor:
+        """Hidden states (B, T, H); with ``packing``, the packed real tokens' states (N, H) instead.
+        ``attn_mask`` is a bool (B, 1, 1, T) key mask (True = attend) or None (masked path only)."""
         x = self.embeddings(ids)
+        if packing is not None:
+            x = x.flatten(0, 1)[packing.index]
         for layer in self.layers:
-            x = layer(x, attn_mask)
+            x = layer(x, attn_mask, packing)
         return x
 
     def forward(
@@ -141,25 +209,54 @@ class Roberta(nn.Module):
         attn_mask: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
         nsp_labels: torch.Tensor | None = None,
+        capacity: int | None = None,
+        packing: Packing | None = None,
     ) -> torch.Tensor:
         """Logits for every position (B, T, V); with ``labels``, the MLM loss sum (see ``mlm_loss``);
         with ``nsp_labels`` too, the pair (MLM sum, NSP sum) of ``trainer.nsp.mlm_nsp_loss``.
         Training goes through ``forward`` so that DistributedDataParallel's hooks see the call."""
         if nsp_labels is not None:
-            return mlm_nsp_loss(self, ids, labels, nsp_labels, attn_mask)
+            return mlm_nsp_loss(self, ids, labels, nsp_labels, attn_mask, capacity, packing)
         if labels is not None:
-            return self.mlm_loss(ids, labels, attn_mask)
+            return self.mlm_loss(ids, labels, attn_mask, capacity, packing)
         return self.lm_head(self.encode(ids, attn_mask), self.embeddings.word_embeddings.weight)
 
     def mlm_loss(
-        self, ids: torch.Tensor, labels: torch.Tensor, attn_mask: torch.Tensor | None = None
+        self,
+        ids: torch.Tensor,
+        labels: torch.Tensor,
+        attn_mask: torch.Tensor | None = None,
+        capacity: int | None = None,
+        packing: Packing | None = None,
     ) -> torch.Tensor:
         """Summed cross-entropy over masked positions (labels != -100); the caller normalises by the
         masked-token count of the whole step, so micro-batches and ranks weigh every token equally."""
-        h = self.encode(ids, attn_mask)
-        sel = labels.ne(-100)
-        logits = self.lm_head(h[sel], self.embeddings.word_embeddings.weight)
-        return F.cross_entropy(logits.float(), labels[sel], reduction="sum")
+        h = self.encode(ids, attn_mask, packing)
+        return self.masked_lm_sum(h, flat_labels(labels, packing), capacity)
+
+    def masked_lm_sum(self, h: torch.Tensor, labels: torch.Tensor, capacity: int | None) -> torch.Tensor:
+        """The MLM head on a fixed number of positions of ``h`` (.., H) with flat ``labels`` (N,): the
+        masked ones first in their order (a stable sort), padded with unmasked rows whose label is the
+        ignore index, so the sum equals the head over exactly the masked positions while shapes stay
+        static (no ``nonzero``). ``capacity`` None = every position. Masked positions past ``capacity``
+        are left out (the loop counts them: ``masking.mlm_capacity`` makes that vanishingly rare)."""
+        h = h.reshape(-1, h.shape[-1])
+        n = h.shape[0]
+        cap = n if capacity is None else min(capacity, n)
+        order = torch.sort(labels.eq(-100).to(torch.uint8), stable=True).indices[:cap]
+        logits = self.lm_head(h[order], self.embeddings.word_embeddings.weight)
+        return F.cross_entropy(logits.float(), labels[order], ignore_index=-100, reduction="sum")
+
+
+def flat_labels(labels: torch.Tensor, packing: Packing | None) -> torch.Tensor:
+    """(B, T) labels as the flat (N,) labels of the hidden states ``encode`` returns."""
+    flat = labels.reshape(-1)
+    return flat if packing is None else flat[packing.index]
+
+
+def first_states(h: torch.Tensor, packing: Packing | None) -> torch.Tensor:
+    """The ``<s>`` state (B, H) of every sequence, padded (B, T, H) or packed (N, H) hidden states."""
+    return h[:, 0] if packing is None else h[packing.offsets[:-1]]
 
 
 def fit_model_config(cfg: Config, *, vocab: int, pad_id: int, nsp: bool) -> tuple[ModelConfig, dict | None]:

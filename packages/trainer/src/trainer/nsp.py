@@ -9,6 +9,8 @@ Usage: ``mlm_sum, nsp_sum = mlm_nsp_loss(model, ids, labels, nsp_labels, attn_ma
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -22,8 +24,9 @@ class NSPHead(nn.Module):
         self.pooler = nn.Linear(hidden, hidden)
         self.classifier = nn.Linear(hidden, 2)
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return self.classifier(torch.tanh(self.pooler(h[:, 0])))
+    def forward(self, first: torch.Tensor) -> torch.Tensor:
+        """NSP logits (B, 2) from the ``<s>`` states (B, H)."""
+        return self.classifier(torch.tanh(self.pooler(first)))
 
 
 def mlm_nsp_loss(
@@ -32,14 +35,17 @@ def mlm_nsp_loss(
     labels: torch.Tensor,
     nsp_labels: torch.Tensor,
     attn_mask: torch.Tensor | None = None,
+    capacity: int | None = None,
+    packing: Any = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(MLM cross-entropy summed over masked positions, NSP cross-entropy summed over sequences), from one
-    encoder pass. The caller normalises each by its count over the whole step (masked tokens, sequences)."""
+    encoder pass (either attention path, the head on ``capacity`` positions as in ``Roberta.mlm_loss``).
+    The caller normalises each by its count over the whole step (masked tokens, sequences)."""
+    from trainer.model import first_states, flat_labels
+
     if getattr(model, "nsp_head", None) is None:
         raise ValueError("model has no NSP head (set model.nsp=true)")
-    h = model.encode(ids, attn_mask)
-    sel = labels.ne(-100)
-    logits = model.lm_head(h[sel], model.embeddings.word_embeddings.weight)
-    mlm = F.cross_entropy(logits.float(), labels[sel], reduction="sum")
-    nsp = F.cross_entropy(model.nsp_head(h).float(), nsp_labels, reduction="sum")
+    h = model.encode(ids, attn_mask, packing)
+    mlm = model.masked_lm_sum(h, flat_labels(labels, packing), capacity)
+    nsp = F.cross_entropy(model.nsp_head(first_states(h, packing)).float(), nsp_labels, reduction="sum")
     return mlm, nsp
