@@ -2,7 +2,8 @@
 
 argparse's default prints the usage block and the error; the README promises one line. ``Parser`` is the
 ``ArgumentParser`` every CLI (and every subparser: pass ``parser_class=Parser``) is built from, and
-``run_cli`` turns a ``UserError`` raised anywhere below a command into the same one line.
+``run_cli`` turns a ``UserError`` raised anywhere below a command into the same one line, and so a full disk
+(an ``OSError`` ENOSPC/EDQUOT that no writer named: ``common.fileio.atomic_path`` names its target).
 
 Usage: ``p = Parser(prog="tok")``; ``return run_cli(lambda: _dispatch(p.parse_args(argv)))``
 """
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Callable
 
 from common.errors import UserError
+from common.fileio import disk_full_error, is_disk_full
 
 
 class Parser(argparse.ArgumentParser):
@@ -55,6 +57,11 @@ def run_cli(command: Callable[[], int], extra_errors: tuple[type[BaseException],
         return command()
     except (UserError, *extra_errors) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a full disk anywhere below the command: one line naming what it was writing
+        if not is_disk_full(e):
+            raise
+        print(f"error: {disk_full_error(e.filename or 'a file')}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted (re-run the same command to resume)", file=sys.stderr)

@@ -17,5 +17,9 @@ class OverrideError(UserError, ValueError):
     """A ``--section.field=value`` override naming an unknown setting or carrying a bad value."""
 
 
+class DiskFull(UserError):
+    """A write ran out of space (ENOSPC/EDQUOT). The message names the path; what was complete is kept."""
+
+
 class SettingsMismatch(UserError):
     """An output folder already holds work done with other settings; resuming it would mix the two."""

@@ -127,28 +127,54 @@ def _run_one(stage: Stage, cfg: ExecutorConfig, log_dir: Path) -> Any:
     """Run one stage; its datatrove task logs (every task logs at INFO to stderr, pool workers included) go to
     ``log_dir/console.log`` by pointing file descriptor 2 there for the duration."""
     ex = make_executor(stage, cfg, log_dir)
-    log_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        console = open(log_dir / "console.log", "a")  # noqa: SIM115 - closed below, whatever happens
+    except OSError as e:
+        raise _stage_error(stage, log_dir, e) from None
     saved = os.dup(2)
-    with open(log_dir / "console.log", "a") as console, contextlib.redirect_stderr(console):
-        os.dup2(console.fileno(), 2)
-        _log_to(console)
-        try:
+    try:
+        with contextlib.redirect_stderr(console):
+            os.dup2(console.fileno(), 2)
+            _log_to(console)
             ex.run()
-        except CorpusError:
-            raise
-        except Exception as e:  # a task crashed: one line for the user, the traceback is in the task log
-            raise CorpusError(
-                f"stage {stage.name} failed: {type(e).__name__}: {e} (see {log_dir}/logs)"
-            ) from e
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            _log_to(sys.__stderr__, level="ERROR")
+    except CorpusError:
+        raise
+    except Exception as e:  # a task crashed: one line for the user, the traceback is in the task log
+        raise _stage_error(stage, log_dir, e) from None
+    finally:  # a full disk can fail the log's own flush: the real stderr comes back first, regardless
+        os.dup2(saved, 2)
+        os.close(saved)
+        _log_to(sys.__stderr__, level="ERROR")
+        with contextlib.suppress(OSError):
+            console.close()
     missing = ex.get_incomplete_ranks(skip_completed=True)
     if missing:
         raise CorpusError(f"stage {stage.name}: {len(missing)} task(s) failed; see {log_dir}/logs")
     return ex
+
+
+def _stage_error(stage: Stage, log_dir: Path, e: BaseException) -> CorpusError:
+    """One line for a failed stage; a full disk names the file (or the build folder) it was writing."""
+    from common import DiskFull, disk_full_error, is_disk_full
+
+    if is_disk_full(e):
+        named = next((x for x in _chain(e) if isinstance(x, DiskFull)), None)
+        if named is not None:
+            return CorpusError(f"stage {stage.name}: {named}")
+        path = next((x.filename for x in _chain(e) if getattr(x, "filename", None)), None)
+        where = path or f"under {log_dir.parent.parent.parent}"  # logs live at OUTPUT/_work/logs/NN_stage
+        return CorpusError(f"stage {stage.name}: {disk_full_error(where)}")
+    return CorpusError(f"stage {stage.name} failed: {type(e).__name__}: {e} (see {log_dir}/logs)")
+
+
+def _chain(e: BaseException | None) -> list[BaseException]:
+    """``e`` and the exceptions it was raised from or during."""
+    out: list[BaseException] = []
+    while e is not None and e not in out:
+        out.append(e)
+        e = e.__cause__ or e.__context__
+    return out
 
 
 def _log_to(sink: Any, level: str = "INFO") -> None:

@@ -16,7 +16,6 @@ Usage: ``ckpt = load_checkpoint(Path("run/checkpoints/step_00001000")); model.lo
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import io
 import json
@@ -30,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from common import file_sha256
+from common import file_sha256, is_disk_full
 
 from trainer.errors import TrainerError
 
@@ -131,12 +130,12 @@ def _write(path: Path, final: Path, writer) -> str:
         with open(path, "rb") as f:
             os.fsync(f.fileno())
     except Exception as e:  # OSError, torch's RuntimeError, safetensors' error: all one line
-        free = shutil.disk_usage(path.parent).free
-        full = free == 0 or getattr(e, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
         # torch reports a full disk as an inline_container "unexpected pos" error: name the cause instead
+        full = is_disk_full(e, path.parent)
         reason = "no space left on device" if full else " ".join(str(e).split()) or type(e).__name__
         raise TrainerError(
-            f"cannot write checkpoint {final / path.name}: {reason} ({free} bytes free); "
+            f"cannot write checkpoint {final / path.name}: {reason} "
+            f"({shutil.disk_usage(path.parent).free} bytes free); "
             "the previous checkpoint is untouched, free space and re-run the same command"
         ) from None
     return file_sha256(path)

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from common import disk_full_error, is_disk_full
+
 from trainer.errors import TrainerError
 
 # Dense (no sparsity) bf16 tensor-core peak FLOP/s per GPU, from the vendors' datasheets, keyed by the exact
@@ -86,8 +88,13 @@ class MetricsLog:
 
     def write(self, record: dict[str, Any]) -> None:
         if self.enabled:
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(record, sort_keys=True) + "\n")
+            try:
+                with open(self.path, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(record, sort_keys=True) + "\n")
+            except OSError as e:
+                if is_disk_full(e):
+                    raise disk_full_error(self.path) from None
+                raise
 
 
 class TrainLog:

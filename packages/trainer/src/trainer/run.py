@@ -11,11 +11,13 @@ Usage: ``s = build_run(cfg, ctx); ...; path = save_run(s, ctx, valid_loss)``
 from __future__ import annotations
 
 import dataclasses
+import random
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from trainer.checkpoint import (
@@ -90,7 +92,9 @@ def build_run(cfg: Config, ctx: DistContext) -> RunState:
         accum=accum,
         world=ctx.world,
     )
-    torch.manual_seed(cfg.run.seed)
+    torch.manual_seed(cfg.run.seed)  # python's and numpy's too: the checkpoints of one command are one
+    random.seed(cfg.run.seed)  # run's bytes, whichever process writes them (their states are saved)
+    np.random.seed(cfg.run.seed % 2**32)
     model = Roberta(mcfg)
     if init_state is not None:
         model.load_state_dict(init_state)
