@@ -86,9 +86,28 @@ def check_bin_weights(path: Path) -> None:
                 ) from None
 
 
+def check_merges_file(path: Path) -> None:
+    """A ``merges.txt`` cut short or corrupt (against its ``vocab.json``) is refused, even when a
+    ``tokenizer.json`` beside it would be loaded instead: the folder is damaged."""
+    from tokenizer.bpe import DamagedTokenizer, check_merges, read_merges
+
+    vocab_file, merges_file = path / "vocab.json", path / "merges.txt"
+    if not (vocab_file.is_file() and merges_file.is_file()):
+        return
+    try:
+        vocab = json.loads(vocab_file.read_text(encoding="utf-8"))
+        check_merges(merges_file, vocab, read_merges(merges_file))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise BenchError(f"checkpoint {path}: corrupt vocab.json: {e}") from None
+    except DamagedTokenizer as e:
+        raise BenchError(f"checkpoint {path}: damaged tokenizer: {e}") from None
+
+
 def check_vocab(path: Path, cfg: dict) -> None:
     """A tokenizer whose ids overflow the embedding table, or disagree on ``<pad>``, is a mismatch."""
     from transformers import AutoTokenizer
+
+    check_merges_file(path)
 
     try:
         tok = AutoTokenizer.from_pretrained(path)

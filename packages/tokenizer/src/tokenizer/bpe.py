@@ -42,14 +42,51 @@ class TokenizerError(UserError, ValueError):
     """A tokenizer folder is missing, malformed, or breaks the RoBERTa special-token layout."""
 
 
+class DamagedTokenizer(TokenizerError):
+    """A tokenizer folder whose files are cut short or corrupt (not merely another layout)."""
+
+
 def read_merges(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
     """Merge pairs of a GPT-2 ``merges.txt``/``vocab.bpe`` (header line skipped), in priority order."""
-    lines = Path(path).read_text(encoding="utf-8").split("\n")
+    try:
+        lines = Path(path).read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError as e:
+        raise DamagedTokenizer(f"{path}: not UTF-8 (cut short or corrupt): {e}") from None
     pairs = [tuple(line.split(" ")) for line in lines if line and not line.startswith("#version")]
     for n, pair in enumerate(pairs):
-        if len(pair) != 2:
-            raise TokenizerError(f"{path}: merge {n + 1} needs two tokens, got {' '.join(pair)!r}")
+        if len(pair) != 2 or not all(pair):
+            raise DamagedTokenizer(
+                f"{path}: merge {n + 1} needs two tokens, got {' '.join(pair)!r} (cut short or corrupt)"
+            )
     return pairs  # type: ignore[return-value]
+
+
+def check_merges(
+    path: str | os.PathLike[str], vocab: dict[str, int], merges: Sequence[tuple[str, str]]
+) -> None:
+    """Refuse merges that do not fit ``vocab``: a merge of (or into) a token the vocabulary lacks, or vocabulary
+    tokens that two vocabulary tokens make but no merge does, the mark of a ``merges.txt`` cut short (a
+    consistent BPE makes every token beyond its alphabet by a merge; added tokens such as RoBERTa's
+    ``madeupword0000`` split into no two tokens)."""
+    made = set()
+    for n, (a, b) in enumerate(merges):
+        if a not in vocab or b not in vocab or a + b not in vocab:
+            missing = next(t for t in (a, b, a + b) if t not in vocab)
+            raise DamagedTokenizer(
+                f"{path}: merge {n + 1} ({a} {b}) uses {missing!r}, which vocab.json lacks "
+                "(cut short or corrupt)"
+            )
+        made.add(a + b)
+    lost = [
+        t
+        for t in vocab
+        if len(t) > 1 and t not in made and any(t[:i] in vocab and t[i:] in vocab for i in range(1, len(t)))
+    ]
+    if lost:
+        raise DamagedTokenizer(
+            f"{path} is cut short: its {len(merges)} merges make none of {len(lost)} vocab.json "
+            f"token(s) such as {lost[0]!r}"
+        )
 
 
 def check_specials(vocab: dict[str, int]) -> None:
@@ -128,8 +165,8 @@ class Tokenizer:
         try:
             spec = json.loads(spec_path.read_text(encoding="utf-8")) if spec_path.is_file() else None
             vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            raise TokenizerError(f"{folder}: corrupt tokenizer file ({e.msg})") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise DamagedTokenizer(f"{folder}: corrupt tokenizer file ({e})") from None
         kind = (
             "byte-bpe"
             if spec is None or (spec.get("pre_tokenizer") or {}).get("type") == "ByteLevel"
@@ -140,7 +177,9 @@ class Tokenizer:
             from tokenizers import Tokenizer as HFTokenizer
 
             hf = HFTokenizer.from_file(str(folder / "tokenizer.json"))
-        return cls(vocab=vocab, merges=read_merges(folder / "merges.txt"), kind=kind, hf=hf)
+        merges = read_merges(folder / "merges.txt")
+        check_merges(folder / "merges.txt", vocab, merges)
+        return cls(vocab=vocab, merges=merges, kind=kind, hf=hf)
 
     def save(self, folder: str | os.PathLike[str]) -> Path:
         """Write ``vocab.json``, ``merges.txt``, ``tokenizer.json`` and ``tokenizer_config.json`` atomically."""

@@ -44,6 +44,7 @@ class TaskSpec:
     dev_files: tuple[tuple[str, str], ...] = (("dev", "dev.tsv"),)
     hub_dev: tuple[tuple[str, str], ...] = (("dev", "validation"),)
     header: bool = True
+    skip_malformed: bool = False  # the released files hold a few rows with missing fields: skip, don't fail
 
 
 NLI2 = {"entailment": 0, "not_entailment": 1}
@@ -90,6 +91,7 @@ TASKS: dict[str, TaskSpec] = {
             text_cols=("question1", "question2"),
             label_col="is_duplicate",
             hub_cols=("question1", "question2"),
+            skip_malformed=True,
         ),
         TaskSpec(
             name="mnli",
@@ -101,6 +103,7 @@ TASKS: dict[str, TaskSpec] = {
             label_map={"entailment": 0, "neutral": 1, "contradiction": 2},
             dev_files=(("m", "dev_matched.tsv"), ("mm", "dev_mismatched.tsv")),
             hub_dev=(("m", "validation_matched"), ("mm", "validation_mismatched")),
+            skip_malformed=True,
         ),
         TaskSpec(
             name="qnli",
@@ -158,31 +161,66 @@ def parse_tasks(arg: str) -> list[str]:
 
 
 def _label(spec: TaskSpec, raw: str) -> float:
+    """The label of one row (Hub ids); ``ValueError`` for a label the task does not have."""
     if spec.num_labels == 1:
-        return float(raw)
+        value = float(raw)
+        if value != value or not 0.0 <= value <= 5.0:  # NaN, or outside STS-B's 0-5 scale
+            raise ValueError(raw)
+        return value
     if spec.label_map is not None:
+        if raw not in spec.label_map:
+            raise ValueError(raw)
         return float(spec.label_map[raw])
+    if raw not in [str(i) for i in range(spec.num_labels)]:
+        raise ValueError(raw)
     return float(int(raw))
 
 
 def read_tsv(spec: TaskSpec, path: Path) -> list[Example]:
-    """Read one GLUE TSV; rows with a wrong column count (a few in QQP/MNLI) or no label are skipped."""
+    """Read one GLUE TSV. A row with the wrong column count or a label the task does not have is one
+    ``BenchError`` naming file and line, except in the tasks whose released files hold a few such rows
+    (``spec.skip_malformed``: QQP, MNLI), where they are skipped with one warning line. Rows without a
+    label (MNLI's ``-``: no annotator consensus) are skipped."""
     csv.field_size_limit(sys.maxsize)
-    with open(path, encoding="utf-8-sig", newline="") as f:  # MRPC starts with a BOM
-        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:  # MRPC starts with a BOM
+            rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    except UnicodeDecodeError as e:
+        raise BenchError(f"{path}: not UTF-8 text: {e}") from None
+    first = 1
     if spec.header:
-        header, rows = rows[0], rows[1:]
+        if not rows:
+            raise BenchError(f"{path}: empty file, expected a header row")
+        header, rows, first = rows[0], rows[1:], 2
         cols = {name: i for i, name in enumerate(header)}
         width = len(header)
+        absent = [c for c in (*spec.text_cols, spec.label_col) if c not in cols]
+        if absent:
+            raise BenchError(f"{path}: header has no column {', '.join(map(repr, absent))}")
     else:
         cols, width = {str(i): i for i in range(4)}, 4
     idx = [cols[c] for c in spec.text_cols] + [cols[spec.label_col]]
-    out = []
-    for row in rows:
-        if len(row) != width or not row[idx[-1]].strip() or row[idx[-1]] == "-":
+    out, skipped = [], 0
+    for line, row in enumerate(rows, start=first):
+        try:
+            if len(row) != width:
+                raise BenchError(f"{path}:{line}: {len(row)} tab-separated columns, expected {width}")
+            raw = row[idx[-1]]
+            if not raw.strip() or raw == "-":
+                continue
+            try:
+                label = _label(spec, raw)
+            except ValueError:
+                raise BenchError(f"{path}:{line}: label {raw!r} is not a {spec.name} label") from None
+        except BenchError:
+            if not spec.skip_malformed:
+                raise
+            skipped += 1
             continue
         texts = [row[i] for i in idx[:-1]]
-        out.append(Example(texts[0], texts[1] if len(texts) > 1 else None, _label(spec, row[idx[-1]])))
+        out.append(Example(texts[0], texts[1] if len(texts) > 1 else None, label))
+    if skipped:
+        print(f"warning: {path}: skipped {skipped} malformed row(s)", file=sys.stderr)
     return out
 
 

@@ -25,6 +25,7 @@ from benchmarks.sweep import quick as quick_variant
 from benchmarks.tasks.glue_data import MissingData
 
 LEVELS = ("middle", "high")
+ANSWERS = ("A", "B", "C", "D")
 SPLITS = {"train": "train", "dev": "validation", "test": "test"}  # folder name -> Hub split
 HUB_DATASET = "ehovy/race"
 
@@ -48,13 +49,25 @@ def read_race_dir(root: Path, split: str) -> list[RaceExample]:
         for f in sorted(folder.glob("*.txt")):
             try:
                 doc = json.loads(f.read_text(encoding="utf-8"))
-                for q, opts, ans in zip(doc["questions"], doc["options"], doc["answers"], strict=True):
-                    out.append(RaceExample(level, doc["article"], q, tuple(opts), "ABCD".index(ans)))
-            except (json.JSONDecodeError, KeyError, ValueError) as e:
+                qs = zip(doc["questions"], doc["options"], doc["answers"], strict=True)
+                out += [
+                    RaceExample(level, doc["article"], q, tuple(o), _answer(f, i, o, a))
+                    for i, (q, o, a) in enumerate(qs)
+                ]
+            except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as e:
                 raise BenchError(f"{f} is not a RACE file: {type(e).__name__}: {e}") from None
     if not out:
         raise MissingData(f"race: no data: no questions under {root / split}")
     return out
+
+
+def _answer(f: Path, i: int, options: list[str], letter: str) -> int:
+    """The index of answer ``letter`` (A-D) among a question's four options; anything else is refused."""
+    if not isinstance(options, list) or len(options) != len(ANSWERS):
+        raise BenchError(f"{f}: question {i + 1} does not have {len(ANSWERS)} options: {options!r:.80}")
+    if letter not in ANSWERS:
+        raise BenchError(f"{f}: question {i + 1} has answer {letter!r}, expected one of {', '.join(ANSWERS)}")
+    return ANSWERS.index(letter)
 
 
 def race_from_hub(level: str, rows: Any) -> list[RaceExample]:

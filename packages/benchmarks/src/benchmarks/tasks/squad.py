@@ -146,9 +146,9 @@ def _recipe(recipe: SpanRecipe | None, quick: bool) -> SpanRecipe:
 
 def _examples(train_file: Path, dev_file: Path, recipe: SpanRecipe) -> tuple[list, list, list]:
     """Training questions, the dev file's data (for the official scorer) and dev questions, capped."""
-    train_ex = _subsample(examples_of(read_squad_json(train_file)), recipe.max_train_examples)
+    train_ex = _subsample(examples_of(read_squad_json(train_file), train_file), recipe.max_train_examples)
     dev_data = read_squad_json(dev_file)
-    dev_ex = _subsample(examples_of(dev_data), recipe.max_eval_examples)
+    dev_ex = _subsample(examples_of(dev_data, dev_file), recipe.max_eval_examples)
     if not train_ex or not dev_ex:
         raise BenchError("SQuAD train or dev file has no questions")
     return train_ex, dev_data, dev_ex

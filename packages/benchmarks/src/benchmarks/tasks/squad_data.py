@@ -44,27 +44,33 @@ def read_squad_json(path: Path) -> list[dict[str, Any]]:
                 data = json.loads(z.read(names[0]))
         else:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+            raise KeyError("data")
         return data["data"]
-    except (json.JSONDecodeError, KeyError, zipfile.BadZipFile) as e:
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, zipfile.BadZipFile) as e:
         raise BenchError(f"{path} is not a SQuAD JSON file: {type(e).__name__}: {e}") from None
 
 
-def examples_of(dataset: list[dict[str, Any]]) -> list[QAExample]:
-    """Flatten articles -> paragraphs -> questions."""
+def examples_of(dataset: list[dict[str, Any]], path: str | Path = "SQuAD data") -> list[QAExample]:
+    """Flatten articles -> paragraphs -> questions; a missing or mistyped field is one ``BenchError`` naming
+    where it is (``path``, article, paragraph, question)."""
     out = []
-    for article in dataset:
-        for p in article["paragraphs"]:
-            for qa in p["qas"]:
-                answers = tuple((a["text"], int(a["answer_start"])) for a in qa.get("answers", []))
-                out.append(
-                    QAExample(
-                        qa["id"],
-                        qa["question"],
-                        p["context"],
-                        answers,
-                        bool(qa.get("is_impossible", not answers)),
-                    )
-                )
+    where = str(path)
+    try:
+        for i, article in enumerate(dataset):
+            where = f"{path}: article {i}"
+            for j, p in enumerate(article["paragraphs"]):
+                where = f"{path}: article {i}, paragraph {j}"
+                context = str(p["context"])
+                for k, qa in enumerate(p["qas"]):
+                    where = f"{path}: article {i}, paragraph {j}, question {k}"
+                    answers = tuple((str(a["text"]), int(a["answer_start"])) for a in qa.get("answers", []))
+                    impossible = bool(qa.get("is_impossible", not answers))
+                    out.append(QAExample(str(qa["id"]), str(qa["question"]), context, answers, impossible))
+    except KeyError as e:
+        raise BenchError(f"{where}: missing field {e} (not a SQuAD JSON file)") from None
+    except (TypeError, ValueError, AttributeError) as e:
+        raise BenchError(f"{where}: malformed SQuAD entry: {type(e).__name__}: {e}") from None
     return out
 
 

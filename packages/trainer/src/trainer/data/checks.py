@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenizer import Tokenizer, read_manifest
+from tokenizer.bpe import DamagedTokenizer
 
 from trainer.config import Config
 from trainer.data.blocks import BlockDataset, Specials
@@ -53,11 +54,14 @@ def tokenizer_vocab_size(folder: Path) -> int:
 
 def tokenizer_sha256(folder: str | Path | None) -> str | None:
     """``Tokenizer.sha256`` of a tokenizer folder (its content hash); None without a folder or when the
-    tokenizer package cannot read it (then the vocabulary check alone decides)."""
+    tokenizer package cannot read its layout (then the vocabulary check alone decides). A damaged folder
+    (``merges.txt`` cut short, corrupt files) is an error."""
     if not folder:
         return None
     try:
         return Tokenizer.from_dir(Path(folder)).sha256
+    except DamagedTokenizer as e:  # cut short or corrupt: never train on it
+        raise TrainerError(str(e)) from None
     except Exception:
         return None
 
