@@ -85,6 +85,23 @@ def test_payload_in_train_state_refused_even_with_right_checksum(
     load_model(folder)  # evaluation and export never open train_state.pt
 
 
+def test_resume_refuses_payload_in_train_state(
+    reuters_shards: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A v2 checkpoint whose train_state.pt (checksum updated to match) carries the payload: ``--resume``
+    stops with one line (refused, not skipped as damaged: an older checkpoint is not silently used)."""
+    folder = good_ckpt(tmp_path / "run")
+    torch.save({"rng": Payload(tmp_path / "marker")}, folder / "train_state.pt")
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["files"]["train_state.pt"] = file_sha256(folder / "train_state.pt")
+    (folder / "meta.json").write_text(json.dumps(meta))
+    argv = ["--preset", "tiny", *tiny_overrides(*reuters_shards, tmp_path / "run"), "--resume"]
+    assert main(argv) == 2
+    line = one_error_line(capsys)
+    assert line.startswith(f"error: refused checkpoint {folder / 'train_state.pt'}: not a plain-tensor file")
+    assert not (tmp_path / "marker").exists()
+
+
 def test_resume_refuses_v1_pickle(
     reuters_shards: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -150,20 +167,27 @@ def test_damaged_files_are_detected(tmp_path: Path, damage: str) -> None:
     load_checkpoint(folder)
 
 
+@pytest.mark.parametrize("damage", ["truncated", "bad-checksum"])
 def test_resume_skips_a_damaged_latest(
-    reuters_shards: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    reuters_shards: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str
 ) -> None:
-    """Latest step 6 truncated: one warning line, resume from step 3, and step 6 is re-made bit for bit."""
+    """Latest step 6 damaged (its weights truncated, or the checksum meta.json records for its train state
+    altered): one warning line, resume from step 3, and step 6 is re-made bit for bit."""
     base = ["--preset", "tiny", *tiny_overrides(*reuters_shards, tmp_path / "run")]
     assert main(base) == 0
     six = tmp_path / "run" / "checkpoints" / "step_00000006"
     want = load_checkpoint(six).state
-    data = (six / "model.safetensors").read_bytes()
-    (six / "model.safetensors").write_bytes(data[:1000])
+    if damage == "truncated":
+        name, data = "model.safetensors", (six / "model.safetensors").read_bytes()
+        (six / name).write_bytes(data[:1000])
+    else:
+        name, meta = "train_state.pt", json.loads((six / "meta.json").read_text())
+        meta["files"][name] = "0" * 64
+        (six / "meta.json").write_text(json.dumps(meta))
     capsys.readouterr()
     assert main([*base, "--resume"]) == 0
     warnings = [x for x in capsys.readouterr().err.splitlines() if x.startswith("warning:")]
-    assert len(warnings) == 1 and "step_00000006/model.safetensors: checksum mismatch" in warnings[0]
+    assert len(warnings) == 1 and f"step_00000006/{name}: checksum mismatch" in warnings[0], warnings
     got = load_checkpoint(six).state
     assert diff(got, want) == []
     for folder in list_checkpoints(tmp_path / "run"):  # all damaged: an error, never a start from 0

@@ -220,6 +220,10 @@ def read_meta(path: str | Path, trust: bool = False) -> dict[str, Any]:
         )
     if version not in (FORMAT_VERSION, LEGACY_VERSION):
         raise TrainerError(f"{folder}: expected {FORMAT_NAME} v{FORMAT_VERSION}, got v{version}")
+    if not isinstance(meta.get("step"), int) or (
+        version == FORMAT_VERSION and not isinstance(meta.get("files"), dict)
+    ):
+        raise DamagedCheckpoint(f"corrupt checkpoint meta {folder / META_FILE}: no step or no file checksums")
     if version == LEGACY_VERSION:
         print(
             f"warning: loading v1 checkpoint {folder} by unpickling state.pt (--trust-checkpoint): "
@@ -297,12 +301,23 @@ def load_weights(path: str | Path, *, trust: bool = False) -> tuple[dict[str, An
     return meta, _load_weights(folder, meta)
 
 
+def model_config(meta: dict[str, Any]) -> Any:
+    """The ``ModelConfig`` recorded in a checkpoint's ``meta.json`` (a damaged checkpoint when unusable)."""
+    from trainer.config import ModelConfig
+
+    try:
+        return ModelConfig(**meta["model"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise DamagedCheckpoint(
+            f"checkpoint meta.json has no usable model config: {type(e).__name__}: {e}"
+        ) from None
+
+
 def load_model(path: str | Path, *, trust: bool = False) -> torch.nn.Module:
     """The ``Roberta`` model of a native checkpoint, in eval mode on CPU (for evaluation and export)."""
-    from trainer.config import ModelConfig
     from trainer.model import Roberta
 
     meta, weights = load_weights(path, trust=trust)
-    model = Roberta(ModelConfig(**meta["model"]))
+    model = Roberta(model_config(meta))
     model.load_state_dict(weights)
     return model.eval()

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from common import atomic_path, write_json_atomic
 
-from trainer.checkpoint import load_weights
+from trainer.checkpoint import load_weights, model_config
 from trainer.config import ModelConfig
 from trainer.errors import TrainerError
 
@@ -111,7 +111,7 @@ def export_hf(checkpoint: Path, out: Path, tokenizer_dir: Path | None = None, *,
     from safetensors.torch import save_file
 
     meta, weights = load_weights(checkpoint, trust=trust)
-    cfg = ModelConfig(**meta["model"])
+    cfg = model_config(meta)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tensors = to_hf_state(weights, cfg)
@@ -147,13 +147,33 @@ def import_hf(folder: Path, dropout: float | None = None) -> tuple[ModelConfig, 
     cfg_path, weights = folder / "config.json", folder / "model.safetensors"
     if not cfg_path.is_file() or not weights.is_file():
         raise TrainerError(f"{folder} is not an HF RoBERTa folder (needs config.json and model.safetensors)")
-    hc = json.loads(cfg_path.read_text(encoding="utf-8"))
+    try:
+        hc = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise TrainerError(f"{cfg_path}: not JSON: {e}") from None
+    if not isinstance(hc, dict):
+        raise TrainerError(f"{cfg_path}: not an HF config (a JSON object)")
     if hc.get("model_type") not in ("roberta", None) or hc.get("hidden_act", "gelu") != "gelu":
         raise TrainerError(
             f"{folder}: unsupported model (model_type={hc.get('model_type')}, "
             f"hidden_act={hc.get('hidden_act')})"
         )
-    cfg = ModelConfig(
+    try:
+        cfg = _import_config(hc, dropout)
+    except (KeyError, TypeError, ValueError) as e:
+        raise TrainerError(f"{cfg_path}: missing or bad field {e}") from None
+    try:
+        state = load_file(str(weights))
+    except Exception as e:  # safetensors' own error type: a damaged file
+        raise TrainerError(
+            f"{weights}: not a readable safetensors file: {' '.join(str(e).split())}"
+        ) from None
+    return cfg, from_hf_state(state, cfg)
+
+
+def _import_config(hc: dict, dropout: float | None) -> ModelConfig:
+    """``ModelConfig`` of an HF RoBERTa ``config.json`` (``dropout`` overrides both dropouts)."""
+    return ModelConfig(
         vocab_size=hc["vocab_size"],
         hidden=hc["hidden_size"],
         layers=hc["num_hidden_layers"],
@@ -165,4 +185,3 @@ def import_hf(folder: Path, dropout: float | None = None) -> tuple[ModelConfig, 
         dropout=hc.get("hidden_dropout_prob", 0.1) if dropout is None else dropout,
         attn_dropout=hc.get("attention_probs_dropout_prob", 0.1) if dropout is None else dropout,
     )
-    return cfg, from_hf_state(load_file(str(weights)), cfg)
