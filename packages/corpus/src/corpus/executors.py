@@ -141,7 +141,7 @@ def _run_one(stage: Stage, cfg: ExecutorConfig, log_dir: Path) -> Any:
     except CorpusError:
         raise
     except Exception as e:  # a task crashed: one line for the user, the traceback is in the task log
-        raise _stage_error(stage, log_dir, e) from None
+        raise _stage_error(stage, log_dir, e) from e
     finally:  # a full disk can fail the log's own flush: the real stderr comes back first, regardless
         os.dup2(saved, 2)
         os.close(saved)
