@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -264,7 +265,8 @@ def test_corpus_build_on_a_full_disk(tmpfs: Mount, sample_data: Path, tmp_path: 
     disk = tmpfs(tmp_path / "disk", need - (48 << 10))  # fills while the last shards are written
     out = disk / "out"
     line = _one_error_line(_run(cmd(out)))
-    assert f"no space left on device writing {out}" in line, line
+    # the shard being written, or (when a datatrove writer of an earlier stage hit it) the build folder
+    assert re.search(f"no space left on device writing (under )?{re.escape(str(out))}", line), line
     assert not (out / "stats.json").exists()
     assert not list(out.glob(".*.tmp")), "no temp shard left behind"
     shards = _same_files(out, clean, "*.jsonl.zst")  # every shard written before is the clean one

@@ -71,6 +71,26 @@ def test_export_refuses_v1_pickle(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert not (tmp_path / "marker").exists() and not (tmp_path / "hf" / "model.safetensors").exists()
 
 
+def test_console_export_refuses_v1_pickle(tmp_path: Path) -> None:
+    """The same through the real ``python -m trainer export`` in a fresh interpreter."""
+    folder = v1_attack(tmp_path / "run", tmp_path / "marker")
+    cmd = [
+        sys.executable,
+        "-m",
+        "trainer",
+        "export",
+        "--checkpoint",
+        str(folder),
+        "--out",
+        str(tmp_path / "hf"),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    err = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 2 and len(err) == 1 and err[0].startswith("error: "), done.stderr[-2000:]
+    assert "--trust-checkpoint" in err[0]
+    assert not (tmp_path / "marker").exists() and not (tmp_path / "hf").exists()
+
+
 def test_payload_in_train_state_refused_even_with_right_checksum(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
