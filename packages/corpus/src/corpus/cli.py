@@ -34,12 +34,15 @@ def _build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser(
         "bench-extract",
-        help="extraction F1 and speed vs plain trafilatura",
-        description="Score the project's extraction path and plain trafilatura.extract on the article extraction "
-        "benchmark (upstream's shingle P/R/F1 vs articleBody) and time both on the same pages in one run.",
+        help="extraction F1 and speed of every extractor on both benchmarks",
+        description="Score every extractor on article_extraction_benchmark (shingle P/R/F1) and trafilatura_eval "
+        "(snippet P/R/F1/accuracy; tune and confirm halves) and time them on the same pages in one run.",
     )
-    bench.add_argument("--data", default=None, help="benchmark folder (default: sample data)")
-    bench.add_argument("--rounds", type=int, default=3, help="timing rounds, interleaved (default 3)")
+    bench.add_argument("--data", default=None, help="folder holding both benchmarks (default: sample data)")
+    bench.add_argument(
+        "--extractors", default=None, help="comma list (default: all; see corpus.bench_extract)"
+    )
+    bench.add_argument("--rounds", type=int, default=1, help="timing rounds, interleaved (default 1)")
     bench.add_argument(
         "--ngram", type=int, default=4, help="shingle size of the metric (upstream: 4; 1 = tokens)"
     )
