@@ -6,9 +6,9 @@ on its fixed seeded halves (``tune``: where the default's ``rescue_ratio`` was c
 Extractors: the project default, the previous default (no recall rescue), plain ``trafilatura.extract``,
 trafilatura ``fast``, resiliparse main content, news-please (optional extra; "not installed" otherwise).
 Speed: pages per CPU-second of this process (= pages/s per core), extractors interleaved page by page so
-machine load hits all alike; measured per benchmark folder (the tune/confirm rows repeat the whole set's). Metadata: title/author/date agreement with ``trafilatura_eval``'s annotations.
+machine load hits all alike; each row is timed on its own pages (the confirm half on the confirm half). Metadata: title/author/date agreement with ``trafilatura_eval``'s annotations.
 
-Usage: ``corpus bench-extract [--rounds 1] [--extractors project,trafilatura-default] [--json F] [--plot F]``
+Usage: ``corpus bench-extract [--rounds 1] [--limit N] [--extractors project,trafilatura-default] [--json F] [--plot F]``
 """
 
 from __future__ import annotations
@@ -72,20 +72,29 @@ def extractors(
 
 
 def _time_all(pages: list[dict], fns: dict, rounds: int, desc: str) -> tuple[dict, dict]:
+    """``({name: [output per page]}, {name: [CPU-s per page, summed over rounds]})``."""
     from tqdm import tqdm
 
-    cpu, outs = dict.fromkeys(fns, 0.0), {n: [] for n in fns}
+    cpu, outs = {n: [0.0] * len(pages) for n in fns}, {n: [] for n in fns}
     for fn in fns.values():  # warm-up: imports and lazy initialisation are not extraction time
         fn(pages[0])
     for r in range(rounds):
-        for page in tqdm(pages, desc=f"{desc} round {r + 1}/{rounds}", unit="page", mininterval=5):
+        for i, page in enumerate(
+            tqdm(pages, desc=f"{desc} round {r + 1}/{rounds}", unit="page", mininterval=5)
+        ):
             for name, fn in fns.items():  # interleaved page by page
                 t0 = time.process_time()
                 out = fn(page)
-                cpu[name] += time.process_time() - t0
+                cpu[name][i] += time.process_time() - t0
                 if r == 0:
                     outs[name].append(out)
-    return outs, {n: len(pages) * rounds / cpu[n] for n in fns}
+    return outs, cpu
+
+
+def _speed(cpu: list[float], idx: list[int], rounds: int) -> float:
+    """Pages per CPU-second over the pages ``idx`` (their own time: the confirm half is timed on itself)."""
+    spent = sum(cpu[i] for i in idx)
+    return len(idx) * rounds / spent if spent > 0 else float("inf")
 
 
 def _meta_agreement(pages: list[dict], outs: list[dict]) -> dict[str, float]:
@@ -108,13 +117,26 @@ def _meta_agreement(pages: list[dict], outs: list[dict]) -> dict[str, float]:
 
 
 def run_benchmark(
-    data: Path, *, rounds: int = 1, ngram: int = 4, names: tuple[str, ...] = ALL_EXTRACTORS
+    data: Path,
+    *,
+    rounds: int = 1,
+    ngram: int = 4,
+    names: tuple[str, ...] = ALL_EXTRACTORS,
+    limit: int | None = None,
 ) -> dict:
-    """Score and time every extractor on both benchmarks; the ratios are against plain trafilatura."""
+    """Score and time every extractor on both benchmarks; the ratios are against plain trafilatura.
+
+    ``limit``: only the first ``limit`` pages (by id) of each benchmark, for a quick look or a test."""
     fns, missing = extractors(names)
-    results: dict[str, Any] = {"rounds": rounds, "ngram": ngram, "not_installed": missing, "benchmarks": {}}
-    ab = load_article_benchmark(data / "article_extraction_benchmark")
-    outs, speed = _time_all(ab, fns, rounds, "article_extraction_benchmark")
+    results: dict[str, Any] = {
+        "rounds": rounds,
+        "ngram": ngram,
+        "limit": limit,
+        "not_installed": missing,
+        "benchmarks": {},
+    }
+    ab = load_article_benchmark(data / "article_extraction_benchmark")[:limit]
+    outs, cpu = _time_all(ab, fns, rounds, "article_extraction_benchmark")
     results["benchmarks"]["article_extraction_benchmark"] = {
         "pages": len(ab),
         "extractors": {
@@ -125,13 +147,13 @@ def run_benchmark(
                         for p, o in zip(ab, outs[n], strict=True)
                     ]
                 ),
-                "pages_per_cpu_s": speed[n],
+                "pages_per_cpu_s": _speed(cpu[n], list(range(len(ab))), rounds),
             }
             for n in fns
         },
     }
-    te = load_trafilatura_eval(data / "trafilatura_eval")
-    outs, speed = _time_all(te, fns, rounds, "trafilatura_eval")
+    te = load_trafilatura_eval(data / "trafilatura_eval")[:limit]
+    outs, cpu = _time_all(te, fns, rounds, "trafilatura_eval")
     tune_ids = {p["id"] for p in split_half(te)[0]}
     for part, keep in (("all", lambda p: True), ("tune", lambda p: p["id"] in tune_ids),
                        ("confirm", lambda p: p["id"] not in tune_ids)):  # fmt: skip
@@ -143,7 +165,7 @@ def run_benchmark(
                     **snippet_scores(
                         [snippet_counts(te[i]["truth"], outs[n][i].get("text", "")) for i in idx]
                     ),
-                    "pages_per_cpu_s": speed[n],
+                    "pages_per_cpu_s": _speed(cpu[n], idx, rounds),
                     "metadata": _meta_agreement([te[i] for i in idx], [outs[n][i] for i in idx]),
                 }
                 for n in fns
@@ -158,8 +180,9 @@ def run_benchmark(
 
 def format_table(results: dict[str, Any]) -> str:
     """One table per benchmark (trafilatura_eval: all pages, tune half, confirm half)."""
+    limit = f"first {results['limit']} pages of each benchmark; " if results.get("limit") else ""
     lines = [
-        f"{results['rounds']} timing round(s); not installed: {', '.join(results['not_installed']) or '-'}"
+        f"{limit}{results['rounds']} timing round(s); not installed: {', '.join(results['not_installed']) or '-'}"
     ]
     for bench, b in results["benchmarks"].items():
         lines += ["", f"{bench}: {b['pages']} pages", f"{'extractor':<21}{'P':>7}{'R':>7}{'F1':>7}{'acc':>7}"
@@ -209,6 +232,7 @@ def main(args: argparse.Namespace | None = None) -> int:
             parser.add_argument(flag, default=default, dest=flag[2:].replace("json", "json_out"))
         parser.add_argument("--rounds", type=int, default=1)
         parser.add_argument("--ngram", type=int, default=4)
+        parser.add_argument("--limit", type=int, default=None)
         args = parser.parse_args()
     if args.rounds < 1 or args.ngram < 1:
         raise CorpusError("--rounds and --ngram must be >= 1")
@@ -225,7 +249,10 @@ def main(args: argparse.Namespace | None = None) -> int:
     for sub in ("article_extraction_benchmark", "trafilatura_eval"):
         if not (data / sub).is_dir():
             raise CorpusError(f"benchmark folder not found: {data / sub}")
-    results = run_benchmark(data, rounds=args.rounds, ngram=args.ngram, names=names)
+    limit = getattr(args, "limit", None)
+    if limit is not None and limit < 2:
+        raise CorpusError("--limit must be >= 2")
+    results = run_benchmark(data, rounds=args.rounds, ngram=args.ngram, names=names, limit=limit)
     print(format_table(results))
     if args.json_out:
         from common import write_json_atomic

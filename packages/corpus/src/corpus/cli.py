@@ -46,6 +46,12 @@ def _build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--ngram", type=int, default=4, help="shingle size of the metric (upstream: 4; 1 = tokens)"
     )
+    bench.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="only the first N pages of each benchmark (quick look; default all)",
+    )
     bench.add_argument("--json", dest="json_out", default=None, help="also write the results as JSON here")
     bench.add_argument("--plot", default=None, help="also save a PNG bar chart of F1 and docs/s/core here")
 
