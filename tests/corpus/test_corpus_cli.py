@@ -97,7 +97,7 @@ def test_bench_extract_command(sample_data: Path, tmp_path: Path) -> None:
         for name, m in b["extractors"].items():
             ratio = m["pages_per_cpu_s"] / b["extractors"]["trafilatura-default"]["pages_per_cpu_s"]
             assert m["speed_vs_trafilatura"] == pytest.approx(ratio)
-            assert f"{name:<21}{m['precision']:>7.3f}{m['recall']:>7.3f}{m['f1']:>7.3f}" in out
+            assert f"{name:<28}{m['precision']:>7.3f}{m['recall']:>7.3f}{m['f1']:>7.3f}" in out
     assert "x traf" in out and "title" in out  # the ratio and metadata columns
     pages = load_article_benchmark(sample_data / "article_extraction_benchmark")[:6]
     direct = prf([page_tp_fp_fn(p["truth"], (extract_article(p["html"], p["url"]) or {}).get("text", ""))

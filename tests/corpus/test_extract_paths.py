@@ -7,8 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
-from corpus.bench_data import load_trafilatura_eval, snippet_counts, snippet_scores, split_half
-from corpus.bench_data import load_article_benchmark
+from corpus.bench_data import (
+    load_article_benchmark,
+    load_trafilatura_eval,
+    snippet_counts,
+    snippet_scores,
+    split_half,
+)
 from corpus.steps.extract import (
     ArticleExtractor,
     ExtractConfig,

@@ -188,14 +188,14 @@ def format_table(results: dict[str, Any]) -> str:
         f"{limit}{results['rounds']} timing round(s); not installed: {', '.join(results['not_installed']) or '-'}"
     ]
     for bench, b in results["benchmarks"].items():
-        lines += ["", f"{bench}: {b['pages']} pages", f"{'extractor':<21}{'P':>7}{'R':>7}{'F1':>7}{'acc':>7}"
+        lines += ["", f"{bench}: {b['pages']} pages", f"{'extractor':<28}{'P':>7}{'R':>7}{'F1':>7}{'acc':>7}"
                   f"{'pages/CPU-s':>13}{'x traf':>8}{'title':>7}{'author':>7}{'date':>7}"]  # fmt: skip
         for name, m in b["extractors"].items():
             meta = m.get("metadata", {})
             acc = f"{m['accuracy']:>7.3f}" if "accuracy" in m else f"{'':>7}"
             ratio = f"{m['speed_vs_trafilatura']:>8.2f}" if m["speed_vs_trafilatura"] else f"{'':>8}"
             lines.append(
-                f"{name:<21}{m['precision']:>7.3f}{m['recall']:>7.3f}{m['f1']:>7.3f}{acc}"
+                f"{name:<28}{m['precision']:>7.3f}{m['recall']:>7.3f}{m['f1']:>7.3f}{acc}"
                 f"{m['pages_per_cpu_s']:>13.1f}{ratio}"
                 + "".join(f"{meta[k]:>7.2f}" for k in ("title", "author", "date") if k in meta)
             )

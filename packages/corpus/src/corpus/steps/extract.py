@@ -189,7 +189,7 @@ _KEEP = frozenset(("form", "figure", "math"))
 
 def _visible_chars(tree: Any) -> int:
     """Length of the page's text with whitespace runs collapsed (bounds any main-content extract of it)."""
-    return sum(len(w) + 1 for w in tree.text_content().split())
+    return len(" ".join(tree.text_content().split())) + 1
 
 
 def _run_trafilatura(tree: Any, url: str | None, config: ExtractConfig) -> str | None:
