@@ -73,6 +73,12 @@ def fineweb_steps(source: Path, rels: list[str], paths_file: Path) -> list[Any]:
     )
     from datatrove.pipeline.readers import WarcReader
 
+    import trafilatura
+
+    # Imported here, before datatrove forks its extraction sandbox: a sandbox must be ready within the 1 s
+    # timeout, and one that imports trafilatura itself misses it on a loaded machine, restarts, and misses it
+    # again for every following page (seen here: every page of a file dropped as a timeout).
+    trafilatura.extract("<html><body><p>warm-up</p></body></html>")
     paths_file.write_text("".join(f"{r}\n" for r in rels), encoding="utf-8")
     lang = _language_filter(["en"], 0.65)
     return [
