@@ -19,7 +19,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_help_is_fast_and_everywhere() -> None:
-    for args in ([], ["build"], ["build", "cc-news"], ["bench-extract"], ["stats"]):
+    for args in ([], ["build"], ["build", "cc-news"], ["bench-extract"], ["bench-pipeline"], ["stats"]):
         done = _run(*args, "--help")
         assert done.returncode == 0 and "usage:" in done.stdout
     probe = (
@@ -121,6 +121,19 @@ def test_bench_extract_full_run(tmp_path: Path) -> None:
     for part in ("article_extraction_benchmark", "trafilatura_eval/confirm"):
         ex = benches[part]["extractors"]
         assert ex["project"]["f1"] >= ex["trafilatura-default"]["f1"]
+
+
+def test_bench_scores_a_failing_page_as_empty() -> None:
+    """One page failing one extractor (news-please wants nltk for Arabic) costs that page, not the run."""
+    from corpus.bench_extract import _time_all
+
+    def fn(page: dict) -> dict:
+        if page["html"] == "b":
+            raise ImportError("nltk is required")
+        return {"text": page["html"]}
+
+    outs, cpu = _time_all([{"html": "a"}, {"html": "b"}], {"f": fn}, 1, "t")
+    assert outs["f"] == [{"text": "a"}, {"error": "ImportError: nltk is required"}] and len(cpu["f"]) == 2
 
 
 def test_bench_extract_bad_limit() -> None:

@@ -80,14 +80,20 @@ def _time_all(pages: list[dict], fns: dict, rounds: int, desc: str) -> tuple[dic
 
     cpu, outs = {n: [0.0] * len(pages) for n in fns}, {n: [] for n in fns}
     for fn in fns.values():  # warm-up: imports and lazy initialisation are not extraction time
-        fn(pages[0])
+        try:
+            fn(pages[0])
+        except Exception:  # noqa: BLE001, S110 - the timed call below records the failure
+            pass
     for r in range(rounds):
         for i, page in enumerate(
             tqdm(pages, desc=f"{desc} round {r + 1}/{rounds}", unit="page", mininterval=5)
         ):
             for name, fn in fns.items():  # interleaved page by page
                 t0 = time.process_time()
-                out = fn(page)
+                try:
+                    out = fn(page)
+                except Exception as e:  # noqa: BLE001 - one page failing one extractor scores as empty output
+                    out = {"error": f"{type(e).__name__}: {e}"}
                 cpu[name][i] += time.process_time() - t0
                 if r == 0:
                     outs[name].append(out)
@@ -151,6 +157,7 @@ def run_benchmark(
                     ]
                 ),
                 "pages_per_cpu_s": _speed(cpu[n], list(range(len(ab))), rounds),
+                "errors": sum("error" in o for o in outs[n]),
             }
             for n in fns
         },
@@ -169,6 +176,7 @@ def run_benchmark(
                         [snippet_counts(te[i]["truth"], outs[n][i].get("text", "")) for i in idx]
                     ),
                     "pages_per_cpu_s": _speed(cpu[n], idx, rounds),
+                    "errors": sum("error" in outs[n][i] for i in idx),
                     "metadata": _meta_agreement([te[i] for i in idx], [outs[n][i] for i in idx]),
                 }
                 for n in fns
@@ -198,6 +206,7 @@ def format_table(results: dict[str, Any]) -> str:
                 f"{name:<28}{m['precision']:>7.3f}{m['recall']:>7.3f}{m['f1']:>7.3f}{acc}"
                 f"{m['pages_per_cpu_s']:>13.1f}{ratio}"
                 + "".join(f"{meta[k]:>7.2f}" for k in ("title", "author", "date") if k in meta)
+                + (f"  ({m['errors']} pages failed: scored empty)" if m.get("errors") else "")
             )
     return "\n".join(lines)
 

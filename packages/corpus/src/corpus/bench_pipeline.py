@@ -63,8 +63,9 @@ def fineweb_steps(source: Path, rels: list[str], paths_file: Path) -> list[Any]:
         import spacy  # noqa: F401
     except ImportError as e:
         raise CorpusError(
-            f"bench-pipeline needs the extra: uv sync --extra bench ({e.name} missing)"
+            f"bench-pipeline needs the extra roberta-corpus[bench] ({e.name} missing; the dev group has it)"
         ) from None
+    import trafilatura
     from datatrove.pipeline.extractors import Trafilatura
     from datatrove.pipeline.filters import (
         C4QualityFilter,
@@ -72,8 +73,6 @@ def fineweb_steps(source: Path, rels: list[str], paths_file: Path) -> list[Any]:
         GopherRepetitionFilter,
     )
     from datatrove.pipeline.readers import WarcReader
-
-    import trafilatura
 
     # Imported here, before datatrove forks its extraction sandbox: a sandbox must be ready within the 1 s
     # timeout, and one that imports trafilatura itself misses it on a loaded machine, restarts, and misses it
