@@ -12,9 +12,9 @@ import pytest
 from corpus.cli import main
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
+def _run(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "corpus.cli", *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "corpus.cli", *args], capture_output=True, text=True, timeout=timeout
     )
 
 
@@ -112,7 +112,12 @@ def test_bench_extract_command(sample_data: Path, tmp_path: Path) -> None:
 def test_bench_extract_full_run(tmp_path: Path) -> None:
     """The whole of both benchmarks, scored on the parts the default was not tuned on."""
     done = _run(
-        "bench-extract", "--extractors", "project,trafilatura-default", "--json", str(tmp_path / "b.json")
+        "bench-extract",
+        "--extractors",
+        "project,trafilatura-default",
+        "--json",
+        str(tmp_path / "b.json"),
+        timeout=850,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     benches = json.loads((tmp_path / "b.json").read_text())["benchmarks"]
