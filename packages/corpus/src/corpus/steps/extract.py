@@ -250,7 +250,9 @@ def _focus_article(tree: Any, min_chars: int) -> Any:
     sites; handing trafilatura only that subtree skips most of its boilerplate pruning (its XPath passes cost
     ~30% of the time and scale with the tree) for the same text. "Clear": the only ``articleBody``, else the
     only outermost ``<article>``, else an ``<article>`` with 3x the text of any other (teasers of related
-    stories are ``<article>``s too). On the benchmark: ~2x faster and +0.001 F1 vs the whole page.
+    stories are ``<article>``s too), else the only ``<main>`` / ``role="main"`` element (added on the tune half
+    of trafilatura_eval: 44 of 318 pages, the same F1, +13% pages/s). On the benchmark: ~2x faster and +0.001
+    F1 vs the whole page.
     """
     from lxml import etree
     from lxml.html import Element
@@ -263,6 +265,8 @@ def _focus_article(tree: Any, min_chars: int) -> Any:
         if len(found) > 1:
             sizes = sorted(((len(a.text_content()), i) for i, a in enumerate(found)), reverse=True)
             found = [found[sizes[0][1]]] if sizes[0][0] >= 3 * sizes[1][0] else found
+    if len(found) != 1 or len(found[0].text_content()) < min_chars:
+        found = tree.xpath('//main | //*[@role="main"]')
     if len(found) != 1 or len(found[0].text_content()) < min_chars:
         return tree
     root = Element("html")
