@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from corpus.bench_extract import load_pages, page_tp_fp_fn, prf, shingles
+from corpus.bench_data import load_article_benchmark, page_tp_fp_fn, prf, shingles
 from corpus.errors import CorpusError
 from corpus.steps.extract import ExtractConfig, extract_article
 from hypothesis import given
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 @pytest.fixture(scope="module")
 def pages(sample_data: Path) -> list[dict]:
-    return load_pages(sample_data / "article_extraction_benchmark")[:12]
+    return load_article_benchmark(sample_data / "article_extraction_benchmark")[:12]
 
 
 def test_extract_article_text_and_metadata(pages: list[dict]) -> None:
