@@ -3,6 +3,7 @@
   bench glue   --checkpoint CKPT --tasks all|cola,sst2,... --data DIR|hub --out RESULTS [--seeds 5] [--quick]
   bench squad  --version 1.1|2.0 --checkpoint CKPT --train FILE --dev FILE --out RESULTS [--quick]
   bench race   --checkpoint CKPT --data DIR|hub --out RESULTS [--quick]
+  bench wsc    --checkpoint CKPT --data WSC_DIR --out RESULTS   (WSC273, zero-shot MLM candidate ranking)
   bench report RESULTS... [--png FILE]
 
 Recipe fields are overridden with typed ``--recipe.field=value`` flags (e.g. ``--recipe.epochs=3``). A user
@@ -27,6 +28,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="results folder (one JSON per task; resumable)")
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the recipe's 5)")
     p.add_argument("--quick", action="store_true", help="smoke run: one lr, one seed, few examples")
+    p.add_argument(
+        "--tensorboard", type=Path, default=None, help="also write TensorBoard event files (one run per cell)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("race", help="finetune and score on RACE (middle/high/all accuracy)")
     _common(r)
     r.add_argument("--data", required=True, help="RACE folder (train/dev/test/{middle,high}/*.txt) or 'hub'")
+    w = sub.add_parser("wsc", help="WSC273 zero-shot: rank the pronoun's candidates with the masked LM")
+    w.add_argument(
+        "--checkpoint", required=True, help="HF RoBERTa folder or trainer native checkpoint/run folder"
+    )
+    w.add_argument("--data", required=True, help="folder with WSCollection.xml (or the file)")
+    w.add_argument("--out", required=True, type=Path, help="results folder (writes wsc273.json)")
+    w.add_argument("--device", default="auto", help="auto | cpu | cuda")
     rep = sub.add_parser("report", help="markdown table beside the paper's numbers, plus a PNG bar chart")
     rep.add_argument("results", nargs="+", type=Path, help="result JSON files or folders holding them")
     rep.add_argument(
@@ -90,7 +101,15 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> int:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # the "newly initialized head" report is expected for every finetune
-    if args.command == "paper":
+    if args.command == "wsc":
+        from benchmarks.tasks.wsc import run_wsc
+
+        if overrides:
+            from benchmarks.errors import BenchError
+
+            raise BenchError(f"unknown option(s) {overrides}")
+        run_wsc(args.checkpoint, args.data, args.out, device=args.device)
+    elif args.command == "paper":
         from benchmarks.paper.cli import run_paper_cli
 
         run_paper_cli(args, overrides)
@@ -107,6 +126,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> int:
             recipe=_recipe(args, glue_recipe(), overrides),
             init_from=args.init_from,
             save_models=args.save_models,
+            tensorboard=args.tensorboard,
         )
     elif args.command == "squad":
         from benchmarks.sweep import squad_recipe
@@ -120,6 +140,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> int:
             args.out,
             quick=args.quick,
             recipe=_recipe(args, squad_recipe(), overrides),
+            tensorboard=args.tensorboard,
         )
     elif args.command == "race":
         from benchmarks.sweep import race_recipe
@@ -131,6 +152,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> int:
             args.out,
             quick=args.quick,
             recipe=_recipe(args, race_recipe(), overrides),
+            tensorboard=args.tensorboard,
         )
     return 0
 
