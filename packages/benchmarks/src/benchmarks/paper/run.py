@@ -136,7 +136,11 @@ def pretrain(cfg, log: Callable[[str], None]) -> Path:
 def _run_key(cfg) -> dict[str, Any]:
     """The settings a finished run must match to be reused (all but how the run was driven)."""
     d = cfg.to_dict()
-    d["run"] = {k: v for k, v in d["run"].items() if k not in ("resume", "progress", "threads", "device", "tensorboard")}
+    d["run"] = {
+        k: v
+        for k, v in d["run"].items()
+        if k not in ("resume", "progress", "threads", "device", "tensorboard")
+    }
     return json.loads(json.dumps(d, default=str))
 
 
