@@ -3,6 +3,7 @@
   bench glue   --checkpoint CKPT --tasks all|cola,sst2,... --data DIR|hub --out RESULTS [--seeds 5] [--quick]
   bench squad  --version 1.1|2.0 --checkpoint CKPT --train FILE --dev FILE --out RESULTS [--quick]
   bench race   --checkpoint CKPT --data DIR|hub --out RESULTS [--quick]
+  bench speed  --checkpoint CKPT --data GLUE [--task sst2 --train 2000 --threads 2]  (ours vs HF Trainer)
   bench wsc    --checkpoint CKPT --data WSC_DIR --out RESULTS   (WSC273, zero-shot MLM candidate ranking)
   bench report RESULTS... [--png FILE]
 
@@ -69,6 +70,23 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--data", required=True, help="folder with WSCollection.xml (or the file)")
     w.add_argument("--out", required=True, type=Path, help="results folder (writes wsc273.json)")
     w.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    sp = sub.add_parser(
+        "speed", help="one GLUE cell: our loop vs transformers.Trainer, examples/s and metrics"
+    )
+    sp.add_argument(
+        "--checkpoint", required=True, help="HF RoBERTa folder or trainer native checkpoint/run folder"
+    )
+    sp.add_argument("--data", required=True, help="GLUE TSV folder")
+    sp.add_argument("--task", default="sst2")
+    sp.add_argument("--train", type=int, default=2000, help="training examples (fixed random subset)")
+    sp.add_argument("--dev", type=int, default=872, help="dev examples per split")
+    sp.add_argument("--max-len", type=int, default=128)
+    sp.add_argument("--batch-size", type=int, default=16)
+    sp.add_argument("--lr", type=float, default=2e-5)
+    sp.add_argument("--epochs", type=int, default=1)
+    sp.add_argument("--seed", type=int, default=1)
+    sp.add_argument("--threads", type=int, default=0, help="torch threads for both (0: torch's default)")
+    sp.add_argument("--json", type=Path, default=None, help="also write the figures here")
     rep = sub.add_parser("report", help="markdown table beside the paper's numbers, plus a PNG bar chart")
     rep.add_argument("results", nargs="+", type=Path, help="result JSON files or folders holding them")
     rep.add_argument(
@@ -101,7 +119,9 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> int:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # the "newly initialized head" report is expected for every finetune
-    if args.command == "wsc":
+    if args.command == "speed":
+        _speed(args, overrides)
+    elif args.command == "wsc":
         from benchmarks.tasks.wsc import run_wsc
 
         if overrides:
@@ -155,6 +175,30 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> int:
             tensorboard=args.tensorboard,
         )
     return 0
+
+
+def _speed(args: argparse.Namespace, extra: list[str]) -> None:
+    from common import write_json_atomic
+
+    from benchmarks.errors import BenchError
+    from benchmarks.speed import SpeedSetup, run_speed
+
+    if extra:
+        raise BenchError(f"unknown option(s) {extra}")
+    setup = SpeedSetup(
+        task=args.task,
+        train=args.train,
+        dev=args.dev,
+        max_len=args.max_len,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        epochs=args.epochs,
+        seed=args.seed,
+        threads=args.threads,
+    )
+    figures = run_speed(args.checkpoint, args.data, setup)
+    if args.json is not None:
+        write_json_atomic(args.json, figures)
 
 
 def _report(args: argparse.Namespace, extra: list[str]) -> int:
