@@ -123,7 +123,7 @@ def pretrain(cfg, log: Callable[[str], None]) -> Path:
     resume = bool(list_checkpoints(run_dir))
     cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, resume=resume))
     log(
-        f"pretraining {run_dir.name}: batch {cfg.optim.batch_size}, {cfg.optim.max_steps} steps, "
+        f"pretraining {run_dir.parent.name}/{run_dir.name}: batch {cfg.optim.batch_size}, {cfg.optim.max_steps} steps, "
         f"lr {cfg.optim.lr:g}, format {cfg.data.format}" + (" (resuming)" if resume else "")
     )
     result = train(cfg)
