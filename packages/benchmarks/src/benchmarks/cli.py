@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--epochs", type=int, default=1)
     sp.add_argument("--seed", type=int, default=1)
     sp.add_argument("--threads", type=int, default=0, help="torch threads for both (0: torch's default)")
+    sp.add_argument("--rounds", type=int, default=1, help="runs per loop, alternating order; best counts")
     sp.add_argument("--json", type=Path, default=None, help="also write the figures here")
     rep = sub.add_parser("report", help="markdown table beside the paper's numbers, plus a PNG bar chart")
     rep.add_argument("results", nargs="+", type=Path, help="result JSON files or folders holding them")
@@ -195,7 +196,10 @@ def _speed(args: argparse.Namespace, extra: list[str]) -> None:
         epochs=args.epochs,
         seed=args.seed,
         threads=args.threads,
+        rounds=args.rounds,
     )
+    if args.rounds < 1:
+        raise BenchError(f"--rounds must be >= 1, got {args.rounds}")
     figures = run_speed(args.checkpoint, args.data, setup)
     if args.json is not None:
         write_json_atomic(args.json, figures)
