@@ -216,3 +216,38 @@ def test_cell_record_and_tensorboard(tiny_hf, tmp_path):
     assert [round(v, 5) for _, v in scalars["train/loss"]] == [round(v, 5) for v in record["step_loss"]]
     assert [s for s, _ in scalars["dev/dev_loss"]] == [1, 2]
     assert [round(v, 5) for _, v in scalars["dev/acc"]] == [round(h["acc"], 5) for h in record["history"]]
+
+
+def test_sweep_resumes_an_interrupted_cell_and_skips_finished_ones(tiny_hf, tmp_path):
+    """run_sweep: a cell killed in epoch 2 resumes from epoch 1's state, its record equals an uninterrupted
+    sweep's, the state folder is removed once the record is written, and a finished cell is not re-run."""
+    from benchmarks.finetune import cell_runner
+    from benchmarks.sweep import Recipe, run_sweep
+
+    feats, dev = _feats(), _feats(8, seed=1)
+    recipe = Recipe(batch_sizes=(16,), lrs=(1e-4,), seeds=(1,), epochs=3, log_every=2)
+    base = _evaluate(dev)
+    calls: list[int] = []
+
+    def flaky(model):
+        calls.append(1)
+        if len(calls) == 2:
+            raise _Stop
+        return base(model)
+
+    def sweep(out, evaluate):
+        run_cell = cell_runner(
+            lambda: _model(tiny_hf), feats, evaluate, recipe, select="acc", device="cpu", pad_id=1, desc="toy"
+        )
+        return run_sweep(out, "toy", recipe, {"checkpoint": "x"}, run_cell)
+
+    (whole,) = sweep(tmp_path / "a", base)
+    with pytest.raises(_Stop):
+        sweep(tmp_path / "b", flaky)
+    (partial,) = (tmp_path / "b" / "cells" / "toy").glob("*/partial/bs16_lr0.0001_seed1")
+    assert [p.name for p in (partial / "checkpoints").iterdir()] == ["step_00000001"]
+    (resumed,) = sweep(tmp_path / "b", base)
+    assert resumed == whole and len(calls) == 2  # the resumed run evaluated through `base`
+    assert not partial.exists()
+    (again,) = sweep(tmp_path / "b", lambda m: pytest.fail("a finished cell was re-run"))
+    assert again == whole
