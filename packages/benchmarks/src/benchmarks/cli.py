@@ -18,6 +18,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from common import Parser, run_cli
 
@@ -32,6 +33,28 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--tensorboard", type=Path, default=None, help="also write TensorBoard event files (one run per cell)"
     )
+
+
+def _add_speed_and_wsc(sub: Any) -> None:
+    """``bench speed`` and ``bench wsc``."""
+    sp = sub.add_parser(
+        "speed", help="one GLUE cell: our loop vs transformers.Trainer, examples/s and metrics"
+    )
+    sp.add_argument(
+        "--checkpoint", required=True, help="HF RoBERTa folder or trainer native checkpoint/run folder"
+    )
+    sp.add_argument("--data", required=True, help="GLUE TSV folder")
+    sp.add_argument("--task", default="sst2")
+    sp.add_argument("--train", type=int, default=2000, help="training examples (fixed random subset)")
+    sp.add_argument("--dev", type=int, default=872, help="dev examples per split")
+    sp.add_argument("--max-len", type=int, default=128)
+    sp.add_argument("--batch-size", type=int, default=16)
+    sp.add_argument("--lr", type=float, default=2e-5)
+    sp.add_argument("--epochs", type=int, default=1)
+    sp.add_argument("--seed", type=int, default=1)
+    sp.add_argument("--threads", type=int, default=0, help="torch threads for both (0: torch's default)")
+    sp.add_argument("--rounds", type=int, default=1, help="runs per loop, alternating order; best counts")
+    sp.add_argument("--json", type=Path, default=None, help="also write the figures here")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,24 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--data", required=True, help="folder with WSCollection.xml (or the file)")
     w.add_argument("--out", required=True, type=Path, help="results folder (writes wsc273.json)")
     w.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    sp = sub.add_parser(
-        "speed", help="one GLUE cell: our loop vs transformers.Trainer, examples/s and metrics"
-    )
-    sp.add_argument(
-        "--checkpoint", required=True, help="HF RoBERTa folder or trainer native checkpoint/run folder"
-    )
-    sp.add_argument("--data", required=True, help="GLUE TSV folder")
-    sp.add_argument("--task", default="sst2")
-    sp.add_argument("--train", type=int, default=2000, help="training examples (fixed random subset)")
-    sp.add_argument("--dev", type=int, default=872, help="dev examples per split")
-    sp.add_argument("--max-len", type=int, default=128)
-    sp.add_argument("--batch-size", type=int, default=16)
-    sp.add_argument("--lr", type=float, default=2e-5)
-    sp.add_argument("--epochs", type=int, default=1)
-    sp.add_argument("--seed", type=int, default=1)
-    sp.add_argument("--threads", type=int, default=0, help="torch threads for both (0: torch's default)")
-    sp.add_argument("--rounds", type=int, default=1, help="runs per loop, alternating order; best counts")
-    sp.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    _add_speed_and_wsc(sub)
     rep = sub.add_parser("report", help="markdown table beside the paper's numbers, plus a PNG bar chart")
     rep.add_argument("results", nargs="+", type=Path, help="result JSON files or folders holding them")
     rep.add_argument(
@@ -123,13 +129,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> int:
     if args.command == "speed":
         _speed(args, overrides)
     elif args.command == "wsc":
-        from benchmarks.tasks.wsc import run_wsc
-
-        if overrides:
-            from benchmarks.errors import BenchError
-
-            raise BenchError(f"unknown option(s) {overrides}")
-        run_wsc(args.checkpoint, args.data, args.out, device=args.device)
+        _wsc(args, overrides)
     elif args.command == "paper":
         from benchmarks.paper.cli import run_paper_cli
 
@@ -176,6 +176,15 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> int:
             tensorboard=args.tensorboard,
         )
     return 0
+
+
+def _wsc(args: argparse.Namespace, extra: list[str]) -> None:
+    from benchmarks.errors import BenchError
+    from benchmarks.tasks.wsc import run_wsc
+
+    if extra:
+        raise BenchError(f"unknown option(s) {extra}")
+    run_wsc(args.checkpoint, args.data, args.out, device=args.device)
 
 
 def _speed(args: argparse.Namespace, extra: list[str]) -> None:

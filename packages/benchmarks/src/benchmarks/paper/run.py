@@ -280,6 +280,23 @@ def run_row(
     }
 
 
+def _check_inputs(
+    table: str, corpus: Path | None, tokenizer: Path | None, glue: Path | None, text: Sequence[str]
+) -> None:
+    """One clear error for a missing or absent input of ``table``."""
+    if table == "enc" and not text:
+        raise BenchError("--table enc trains its tokenizers: give the raw text with --text FILES")
+    for path, what in ((corpus, "--corpus"), (tokenizer, "--tokenizer")):
+        if table == "enc":
+            break
+        if path is None:
+            raise BenchError(f"--table {table} needs {what}")
+        if not Path(path).exists():
+            raise BenchError(f"{what} {path} does not exist")
+    if glue is not None and not Path(glue).is_dir():
+        raise BenchError(f"--glue {glue} is not a folder")
+
+
 def run_paper(
     table: str,
     scale: str | Scale,
@@ -302,17 +319,7 @@ def run_paper(
     from benchmarks.paper.report import write_outputs
 
     spec, sc = resolve(table, scale)
-    if table == "enc" and not text:
-        raise BenchError("--table enc trains its tokenizers: give the raw text with --text FILES")
-    for path, what in ((corpus, "--corpus"), (tokenizer, "--tokenizer")):
-        if table == "enc":
-            break
-        if path is None:
-            raise BenchError(f"--table {table} needs {what}")
-        if not Path(path).exists():
-            raise BenchError(f"{what} {path} does not exist")
-    if glue is not None and not Path(glue).is_dir():
-        raise BenchError(f"--glue {glue} is not a folder")
+    _check_inputs(table, corpus, tokenizer, glue, text)
     from trainer import TrainerError
 
     from benchmarks.paper.cost import estimate
