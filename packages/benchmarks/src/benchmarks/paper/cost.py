@@ -41,11 +41,13 @@ class Cost:
         return (self.pretrain_flops + self.finetune_flops) / rate / 3600
 
     def describe(self) -> str:
-        unit = "CPU-hours (2 cores)" if self.device == "cpu" else "GPU-hours (one H100 at 40% MFU)"
+        if self.device == "cpu":
+            time = f"~{self.hours:.2f} CPU-hours (2 cores)"
+        else:  # small models reach far less than 40% MFU: a lower bound
+            time = f">= {self.hours:.3g} GPU-hours (one H100 at 40% MFU; less efficient for small models)"
         return (
             f"estimated cost of table {self.table} at {self.scale}: {self.runs} pretraining runs, "
-            f"{self.pretrain_flops:.2e} pretraining + {self.finetune_flops:.2e} finetuning FLOPs, "
-            f"~{self.hours:.2f} {unit}"
+            f"{self.pretrain_flops:.2e} pretraining + {self.finetune_flops:.2e} finetuning FLOPs, {time}"
         )
 
 
