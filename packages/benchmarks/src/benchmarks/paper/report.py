@@ -138,11 +138,13 @@ def plot(table: Table, scale: Scale, rows: list[dict[str, Any]], path: Path) -> 
         width = 0.8 / len(rows)
         for i, r in enumerate(rows):
             xs = [j + i * width for j in range(len(tasks))]
-            bx.bar(xs, [r["scores"].get(t, {}).get("score", 0.0) for t in tasks], width, label=r["label"])
+            vals = [r["scores"].get(t, {}).get("score", 0.0) for t in tasks]
+            sds = [r["scores"].get(t, {}).get("sd") or 0.0 for t in tasks]  # ± sd over pretraining seeds
+            bx.bar(xs, vals, width, yerr=sds, capsize=4, label=r["label"])
         bx.set_xticks(
             [j + 0.4 - width / 2 for j in range(len(tasks))], [COLUMN_NAMES.get(t, t) for t in tasks]
         )
-        bx.set_ylabel("dev score (ours)")
+        bx.set_ylabel("dev score (ours, mean ± sd over seeds)")
         bx.set_title("finetuning (ours)")
         bx.set_ylim(0, 100)
         bx.legend(fontsize=8, loc="lower center")
