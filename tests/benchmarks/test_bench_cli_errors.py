@@ -28,6 +28,8 @@ BAD = {
     "unknown command": ["nope"],
     "report size": ["report", "r.json", "--size", "medium"],
     "paper flag without value": ["paper", "--out", "o", "--table"],
+    "speed bad int": ["speed", "--checkpoint", "c", "--data", "d", "--train", "many"],
+    "wsc missing flag": ["wsc", "--checkpoint", "c", "--out", "o"],
 }
 
 
@@ -51,3 +53,19 @@ def test_console_script_bad_flag_is_one_error_line() -> None:
     assert proc.returncode == 2
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: argument --seeds"), proc.stderr
+
+
+def test_bad_values_found_at_run_time_are_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    cases = {
+        "no WSC data at": ["wsc", "--checkpoint", str(tmp_path), "--data", str(tmp_path / "x"), "--out", "o"],
+        "--seeds must be >= 1": [
+            *("paper", "--table", "1", "--corpus", str(tmp_path), "--tokenizer", str(tmp_path)),
+            *("--out", str(tmp_path / "o"), "--seeds", "0"),
+        ],
+    }
+    for message, argv in cases.items():
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1, err

@@ -38,6 +38,7 @@ MICRO = Scale(
     ft_seq_len=32,
     ft_train=32,
     ft_dev=32,
+    seeds=1,
 )
 FAST = {"run.threads": 1, "run.progress": False}
 
@@ -90,18 +91,36 @@ def test_table1_end_to_end_and_resumable(
         glue=sample_data / "glue",
         extra=FAST,
         log=logs.append,
+        seeds=2,
     )
     table = json.loads(path.read_text())
     static, dynamic = table["rows"]
     assert static["static_dupes"] == 10 and dynamic["static_dupes"] == 0
     for row in table["rows"]:
         assert row["steps"] == 8 and len(row["curve"]) == 8 and row["valid_ppl"] > 1
-        assert 0 <= row["scores"]["sst2"]["score"] <= 100
+        per_seed = [s["scores"]["sst2"]["score"] for s in row["seeds"]]
+        assert [s["seed"] for s in row["seeds"]] == [1, 2] and row["scores"]["sst2"]["per_seed"] == per_seed
+        assert row["scores"]["sst2"]["score"] == pytest.approx(sum(per_seed) / 2)
+        assert row["valid_ppl"] == pytest.approx(sum(s["valid_ppl"] for s in row["seeds"]) / 2)
+    (c_sst2,) = [c for c in table["comparisons"] if c["measure"] == "sst2"]
+    diffs = [
+        d["scores"]["sst2"]["score"] - s["scores"]["sst2"]["score"]
+        for s, d in zip(*(r["seeds"] for r in table["rows"]), strict=True)
+    ]
+    assert c_sst2["diff"] == pytest.approx(sum(diffs) / 2) and c_sst2["n"] == 2
+    assert any(line.startswith("estimated cost of table 1 at micro: 4 pretraining runs") for line in logs)
     assert any("mnli: skipped" in line for line in logs), "a task without training data is skipped"
     md = path.with_suffix(".md").read_text()
-    assert "| static |" in md and "92.5" in md and "ours: SST-2" in md and "reference (BERT-base)" in md
+    assert (
+        "| static |" in md
+        and "92.5" in md
+        and " ± " in md
+        and "| dynamic vs static | SST-2 |" in md
+        and "ours: SST-2" in md
+        and "reference (BERT-base)" in md
+    )
     assert path.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
-    before = (tmp_path / "runs" / "static" / "metrics.jsonl").read_text()
+    before = (tmp_path / "runs" / "static" / "seed1" / "metrics.jsonl").read_text()
     run_paper(
         "1",
         MICRO,
@@ -111,8 +130,11 @@ def test_table1_end_to_end_and_resumable(
         glue=sample_data / "glue",
         extra=FAST,
         log=logs.append,
+        seeds=2,
     )
-    assert (tmp_path / "runs" / "static" / "metrics.jsonl").read_text() == before, "finished rows are reused"
+    assert (tmp_path / "runs" / "static" / "seed1" / "metrics.jsonl").read_text() == before, (
+        "finished rows are reused"
+    )
 
 
 def test_table3_end_to_end_accumulates(corpus: tuple[Path, Path], tmp_path: Path) -> None:
@@ -123,7 +145,7 @@ def test_table3_end_to_end_accumulates(corpus: tuple[Path, Path], tmp_path: Path
     assert [(r["batch_size"], r["steps"]) for r in rows] == [(4, 32), (32, 4), (128, 1)]
     tokens = [r["tokens_seen"] for r in rows]
     assert max(tokens) / min(tokens) < 1.1, f"equal compute: {tokens}"
-    cfg = json.loads((tmp_path / "runs" / "bsz8k" / "config.json").read_text())
+    cfg = json.loads((tmp_path / "runs" / "bsz8k" / "seed1" / "config.json").read_text())
     assert cfg["optim"]["micro_batch"] == 4, "the 128-sequence batch runs as 32 accumulated micro-batches"
 
 

@@ -33,6 +33,8 @@ def test_table2_tiny_end_to_end(sample_data: Path, tmp_path: Path) -> None:
             str(sample_data / "glue"),
             "--out",
             str(out),
+            "--seeds",
+            "1",
         ]
     )
     assert rc == 0
@@ -42,11 +44,11 @@ def test_table2_tiny_end_to_end(sample_data: Path, tmp_path: Path) -> None:
     for key, row in rows.items():
         assert 50 <= row["scores"]["sst2"]["score"] <= 100, key
         assert row["valid_ppl"] < row["curve"][0]["ppl"], f"{key}: held-out perplexity falls"
-        cfg = json.loads((out / "runs" / key / "config.json").read_text())
+        cfg = json.loads((out / "runs" / key / "seed1" / "config.json").read_text())
         assert cfg["model"]["nsp"] == key.endswith("-pair") and cfg["data"]["format"] == key
     seqs = [
         json.loads(line).get("seqs")
-        for line in (out / "runs" / "doc-sentences" / "metrics.jsonl").read_text().splitlines()
+        for line in (out / "runs" / "doc-sentences" / "seed1" / "metrics.jsonl").read_text().splitlines()
     ]
     assert len({s for s in seqs if s is not None}) > 1, "DOC-SENTENCES batches vary in size"
     md = (out / "table2-tiny.md").read_text()

@@ -3,6 +3,8 @@
   bench glue   --checkpoint CKPT --tasks all|cola,sst2,... --data DIR|hub --out RESULTS [--seeds 5] [--quick]
   bench squad  --version 1.1|2.0 --checkpoint CKPT --train FILE --dev FILE --out RESULTS [--quick]
   bench race   --checkpoint CKPT --data DIR|hub --out RESULTS [--quick]
+  bench speed  --checkpoint CKPT --data GLUE [--task sst2 --train 2000 --threads 2]  (ours vs HF Trainer)
+  bench wsc    --checkpoint CKPT --data WSC_DIR --out RESULTS   (WSC273, zero-shot MLM candidate ranking)
   bench report RESULTS... [--png FILE]
 
 Recipe fields are overridden with typed ``--recipe.field=value`` flags (e.g. ``--recipe.epochs=3``). A user
@@ -16,6 +18,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from common import Parser, run_cli
 
@@ -27,6 +30,31 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="results folder (one JSON per task; resumable)")
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the recipe's 5)")
     p.add_argument("--quick", action="store_true", help="smoke run: one lr, one seed, few examples")
+    p.add_argument(
+        "--tensorboard", type=Path, default=None, help="also write TensorBoard event files (one run per cell)"
+    )
+
+
+def _add_speed_and_wsc(sub: Any) -> None:
+    """``bench speed`` and ``bench wsc``."""
+    sp = sub.add_parser(
+        "speed", help="one GLUE cell: our loop vs transformers.Trainer, examples/s and metrics"
+    )
+    sp.add_argument(
+        "--checkpoint", required=True, help="HF RoBERTa folder or trainer native checkpoint/run folder"
+    )
+    sp.add_argument("--data", required=True, help="GLUE TSV folder")
+    sp.add_argument("--task", default="sst2")
+    sp.add_argument("--train", type=int, default=2000, help="training examples (fixed random subset)")
+    sp.add_argument("--dev", type=int, default=872, help="dev examples per split")
+    sp.add_argument("--max-len", type=int, default=128)
+    sp.add_argument("--batch-size", type=int, default=16)
+    sp.add_argument("--lr", type=float, default=2e-5)
+    sp.add_argument("--epochs", type=int, default=1)
+    sp.add_argument("--seed", type=int, default=1)
+    sp.add_argument("--threads", type=int, default=0, help="torch threads for both (0: torch's default)")
+    sp.add_argument("--rounds", type=int, default=1, help="runs per loop, alternating order; best counts")
+    sp.add_argument("--json", type=Path, default=None, help="also write the figures here")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("race", help="finetune and score on RACE (middle/high/all accuracy)")
     _common(r)
     r.add_argument("--data", required=True, help="RACE folder (train/dev/test/{middle,high}/*.txt) or 'hub'")
+    w = sub.add_parser("wsc", help="WSC273 zero-shot: rank the pronoun's candidates with the masked LM")
+    w.add_argument(
+        "--checkpoint", required=True, help="HF RoBERTa folder or trainer native checkpoint/run folder"
+    )
+    w.add_argument("--data", required=True, help="folder with WSCollection.xml (or the file)")
+    w.add_argument("--out", required=True, type=Path, help="results folder (writes wsc273.json)")
+    w.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    _add_speed_and_wsc(sub)
     rep = sub.add_parser("report", help="markdown table beside the paper's numbers, plus a PNG bar chart")
     rep.add_argument("results", nargs="+", type=Path, help="result JSON files or folders holding them")
     rep.add_argument(
@@ -90,7 +126,11 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> int:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # the "newly initialized head" report is expected for every finetune
-    if args.command == "paper":
+    if args.command == "speed":
+        _speed(args, overrides)
+    elif args.command == "wsc":
+        _wsc(args, overrides)
+    elif args.command == "paper":
         from benchmarks.paper.cli import run_paper_cli
 
         run_paper_cli(args, overrides)
@@ -107,6 +147,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> int:
             recipe=_recipe(args, glue_recipe(), overrides),
             init_from=args.init_from,
             save_models=args.save_models,
+            tensorboard=args.tensorboard,
         )
     elif args.command == "squad":
         from benchmarks.sweep import squad_recipe
@@ -120,6 +161,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> int:
             args.out,
             quick=args.quick,
             recipe=_recipe(args, squad_recipe(), overrides),
+            tensorboard=args.tensorboard,
         )
     elif args.command == "race":
         from benchmarks.sweep import race_recipe
@@ -131,8 +173,45 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> int:
             args.out,
             quick=args.quick,
             recipe=_recipe(args, race_recipe(), overrides),
+            tensorboard=args.tensorboard,
         )
     return 0
+
+
+def _wsc(args: argparse.Namespace, extra: list[str]) -> None:
+    from benchmarks.errors import BenchError
+    from benchmarks.tasks.wsc import run_wsc
+
+    if extra:
+        raise BenchError(f"unknown option(s) {extra}")
+    run_wsc(args.checkpoint, args.data, args.out, device=args.device)
+
+
+def _speed(args: argparse.Namespace, extra: list[str]) -> None:
+    from common import write_json_atomic
+
+    from benchmarks.errors import BenchError
+    from benchmarks.speed import SpeedSetup, run_speed
+
+    if extra:
+        raise BenchError(f"unknown option(s) {extra}")
+    setup = SpeedSetup(
+        task=args.task,
+        train=args.train,
+        dev=args.dev,
+        max_len=args.max_len,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        epochs=args.epochs,
+        seed=args.seed,
+        threads=args.threads,
+        rounds=args.rounds,
+    )
+    if args.rounds < 1:
+        raise BenchError(f"--rounds must be >= 1, got {args.rounds}")
+    figures = run_speed(args.checkpoint, args.data, setup)
+    if args.json is not None:
+        write_json_atomic(args.json, figures)
 
 
 def _report(args: argparse.Namespace, extra: list[str]) -> int:

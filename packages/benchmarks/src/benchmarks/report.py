@@ -16,7 +16,21 @@ from benchmarks.errors import BenchError
 from benchmarks.paper.spec import PAPER_SCORES as PAPER
 from benchmarks.results import BenchResult, read_result
 
-ORDER = ["mnli", "qnli", "qqp", "rte", "sst2", "mrpc", "cola", "stsb", "wnli", "squad1.1", "squad2.0", "race"]
+ORDER = [
+    "mnli",
+    "qnli",
+    "qqp",
+    "rte",
+    "sst2",
+    "mrpc",
+    "cola",
+    "stsb",
+    "wnli",
+    "wsc273",
+    "squad1.1",
+    "squad2.0",
+    "race",
+]
 PERCENT_ALREADY = ("squad1.1", "squad2.0")  # the official SQuAD scripts report percents
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from benchmarks.errors import BenchError
 from benchmarks.results import BenchResult, write_result
 
 R = TypeVar("R", bound="Recipe")
+# sweep coordinates, and settings that do not change a cell's numbers
+NOT_FINGERPRINTED = ("batch_sizes", "lrs", "seeds", "log_every")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,8 +49,13 @@ class Recipe:
     max_seq_len: int = 512
     max_train_examples: int | None = None  # None = all; --quick caps it
     max_eval_examples: int | None = None
-    eval_batch_size: int = 32
+    eval_batch_size: int = 128  # larger than training batches: no gradients to keep
     device: str = "auto"  # auto = cuda when available
+    grad_accum: int = 1  # micro-batches per optimizer step (same batch, less memory)
+    max_grad_norm: float | None = None  # None = no clipping (fairseq's finetuning recipe)
+    group_by_length: bool = True  # length-grouped training batches (less padding), seeded
+    precision: str = "auto"  # auto = bf16 on a GPU that has it, else fp16 + loss scaling; fp32 on CPU
+    log_every: int = 50  # steps between reads of the train loss back to the host
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,7 +82,7 @@ class ChoiceRecipe(Recipe):
     epochs: int = 4
     max_seq_len: int = 512
     max_qa_len: int = 128
-    eval_batch_size: int = 8
+    eval_batch_size: int = 32
 
 
 def glue_recipe() -> Recipe:
@@ -162,6 +170,10 @@ class CellStore:
     def path(self, name: str) -> Path:
         return self.dir / f"{name}.json"
 
+    def partial(self, name: str) -> Path:
+        """Folder of an unfinished cell's per-epoch state (``benchmarks.cellstate``)."""
+        return self.dir / "partial" / name
+
     def get(self, name: str) -> dict[str, Any] | None:
         """The finished cell's record, or None (a half-written file never exists: writes are atomic)."""
         p = self.path(name)
@@ -192,7 +204,7 @@ def run_sweep(
     """
     from tqdm.auto import tqdm
 
-    fixed = {k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("batch_sizes", "lrs", "seeds")}
+    fixed = {k: v for k, v in dataclasses.asdict(recipe).items() if k not in NOT_FINGERPRINTED}
     store = CellStore(out, task, {"task": task, **settings, **fixed})
     store.claim()
     cells = []
@@ -200,8 +212,11 @@ def run_sweep(
         name = cell_name(b, lr, seed)
         record = store.get(name)
         if record is None:
-            record = {"task": task, "batch_size": b, "lr": lr, "seed": seed, **run_cell(b, lr, seed)}
+            partial = store.partial(name)
+            record = {"task": task, "batch_size": b, "lr": lr, "seed": seed}
+            record.update(run_cell(b, lr, seed, state_dir=partial))
             store.put(name, record)
+            shutil.rmtree(partial, ignore_errors=True)  # the finished record supersedes the epoch state
         cells.append(record)
     return cells
 

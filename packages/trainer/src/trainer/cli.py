@@ -42,6 +42,7 @@ def train_parser() -> Parser:
     p.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
     p.add_argument("--init-from", help="start from a Hugging Face RoBERTa folder")
     p.add_argument("--trust-checkpoint", action="store_true", help=TRUST_HELP)
+    p.add_argument("--tensorboard", help="also write TensorBoard event files to this folder")
     return p
 
 
@@ -63,6 +64,7 @@ def build_config(argv: list[str]):
         "run.init_from": args.init_from,
         "run.resume": args.resume or None,
         "run.trust_checkpoint": args.trust_checkpoint or None,
+        "run.tensorboard": args.tensorboard,
     }
     cfg = preset(args.preset)
     for key, value in flags.items():

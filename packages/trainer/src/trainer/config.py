@@ -94,6 +94,7 @@ class RunConfig:
     stop_at: int = 0  # stop after this step as if killed (schedule still runs to max_steps); 0 = off
     init_from: str = ""  # Hugging Face RoBERTa folder to start from
     progress: bool = True
+    tensorboard: str = ""  # also write TensorBoard event files here (needs the tensorboard package)
 
 
 @dataclass(frozen=True, kw_only=True)

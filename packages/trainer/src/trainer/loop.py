@@ -222,4 +222,5 @@ def _open_log(s: RunState, ctx: DistContext, *, total: int) -> TrainLog:
         else None,
         world=ctx.world,
         six_n_per_token=six_n_flops_per_token(count_params(bare(s.model))),
+        tensorboard=cfg.run.tensorboard,
     )

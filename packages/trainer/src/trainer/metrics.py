@@ -81,20 +81,32 @@ def perplexity(loss: float) -> float:
 class MetricsLog:
     """Append-only JSONL; a resumed run appends to the same file (records carry their step)."""
 
-    def __init__(self, path: Path, enabled: bool = True) -> None:
+    def __init__(self, path: Path, enabled: bool = True, tensorboard: str = "") -> None:
+        from trainer.tensorboard import open_writer
+
         self.path, self.enabled = Path(path), enabled
+        self.board = open_writer(tensorboard) if enabled and tensorboard else None
         if enabled:
             self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, record: dict[str, Any]) -> None:
+        """Append ``record`` (and mirror its numbers to TensorBoard when a writer is open)."""
+        from trainer.tensorboard import mirror
+
         if self.enabled:
             try:
                 with open(self.path, "a", encoding="utf-8") as f:
-                    f.write(json.dumps(record, sort_keys=True) + "\n")
+                    f.write(json.dumps(record, sort_keys=True) + "
+")
             except OSError as e:
                 if is_disk_full(e):
                     raise disk_full_error(self.path) from None
                 raise
+            mirror(self.board, record)
+
+    def close(self) -> None:
+        if self.board is not None:
+            self.board.close()
 
 
 class TrainLog:
@@ -115,10 +127,11 @@ class TrainLog:
         peak: float | None,
         world: int = 1,
         six_n_per_token: float | None = None,
+        tensorboard: str = "",
     ) -> None:
         from tqdm import tqdm
 
-        self.log = MetricsLog(path, enabled=enabled)
+        self.log = MetricsLog(path, enabled=enabled, tensorboard=tensorboard)
         self.fpt, self.peak, self.world, self.six_n = flops_per_token, peak, world, six_n_per_token
         self.pbar = tqdm(
             total=total,
@@ -174,6 +187,7 @@ class TrainLog:
 
     def close(self) -> None:
         self.pbar.close()
+        self.log.close()
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:

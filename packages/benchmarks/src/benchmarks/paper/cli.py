@@ -1,7 +1,7 @@
 """``bench paper`` command line (argparse only here; torch and the trainer load when the command runs).
 
     bench paper --table 1|2|3|4 --scale tiny|small|base --corpus SHARDS --tokenizer TOKDIR --out DIR
-                [--glue DIR] [--device auto|cpu|cuda] [--section.field=value ...]
+                [--glue DIR] [--device auto|cpu|cuda] [--seeds N] [--tensorboard DIR] [--section.field=value ...]
     bench paper --table enc --scale tiny --text FILES... --out DIR [--glue DIR]
 
 Trailing ``--section.field=value`` flags override every row's trainer config (e.g. ``--run.threads=2``); anything
@@ -41,6 +41,10 @@ def add_paper_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--glue", type=Path, default=None, help="GLUE TSV folder for finetuning (omit: ppl only)")
     p.add_argument("--out", required=True, type=Path, help="output folder (runs, finetuning, table files)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (pretraining)")
+    p.add_argument(
+        "--seeds", type=int, default=None, help="pretraining seeds per row (default: the scale's, 3)"
+    )
+    p.add_argument("--tensorboard", type=Path, default=None, help="also write TensorBoard event files here")
     return p
 
 
@@ -69,6 +73,8 @@ def run_paper_cli(args: argparse.Namespace, extra: list[str]) -> None:
         text=tuple(args.text),
         device=args.device,
         extra=trainer_overrides(extra),
+        seeds=args.seeds,
+        tensorboard=args.tensorboard,
     )
     print(path.with_suffix(".md").read_text(encoding="utf-8"))
     print(f"wrote {path}, {path.with_suffix('.md')}, {path.with_suffix('.png')}")

@@ -13,10 +13,18 @@ from typing import Any
 from common import atomic_path, write_json_atomic
 
 from benchmarks.paper.spec import COLUMN_NAMES, Scale, Table
+from benchmarks.paper.stats import comparisons
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
     return "—" if x is None else f"{x:.{digits}f}"
+
+
+def _pm(mean: float | None, sd: float | None, digits: int = 1) -> str:
+    """``mean ± sd`` (the mean alone when there is no spread to show)."""
+    if mean is None:
+        return "—"
+    return _fmt(mean, digits) if sd is None else f"{mean:.{digits}f} ± {sd:.{digits}f}"
 
 
 def _tokens(n: int | None) -> str:
@@ -32,7 +40,30 @@ def _setting(r: dict[str, Any]) -> str:
     return f"{enc}{r['format']}, bsz {r['batch_size']} x {r['steps']} steps, lr {r['lr']:g}{extra}{data}"
 
 
-def markdown(table: Table, scale: Scale, rows: list[dict[str, Any]]) -> str:
+def comparison_lines(comps: list[dict[str, Any]], seeds: int) -> list[str]:
+    """The verdict table: each paper comparison's paired difference over seeds, its 95% CI, p and verdict."""
+    if not comps:
+        return []
+    lines = [
+        "",
+        f"## Comparisons (paired over {seeds} pretraining seed(s); difference = variant - baseline)",
+        "",
+        "| variant vs baseline | measure | ours: diff | 95% CI | p (paired t) | paper: diff | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in comps:
+        digits = 2 if c["measure"] == "ppl" else 1
+        low, high = c["ci"]
+        ci = "—" if low != low else f"[{low:.{digits}f}, {high:.{digits}f}]"
+        p = "—" if c["p"] != c["p"] else f"{c['p']:.3f}"
+        lines.append(
+            f"| {c['variant']} vs {c['baseline']} | {COLUMN_NAMES.get(c['measure'], c['measure'])} | "
+            f"{c['diff']:+.{digits}f} | {ci} | {p} | {_fmt(c['paper_diff'], digits)} | {c['verdict']} |"
+        )
+    return lines
+
+
+def markdown(table: Table, scale: Scale, rows: list[dict[str, Any]], seeds: int = 1) -> str:
     """The comparison as a markdown table: our setting, tokens, held-out ppl and scores | the paper's."""
     tasks = sorted({t for r in rows for t in r["scores"]})
     head = ["row", "ours: setting", "ours: tokens seen", "ours: held-out ppl"]
@@ -46,8 +77,13 @@ def markdown(table: Table, scale: Scale, rows: list[dict[str, Any]]) -> str:
     ]
     for r in rows:
         paper_digits = 2 if "ppl" in table.columns else 1
-        cells = [r["label"], _setting(r), _tokens(r["tokens_seen"]), _fmt(r["valid_ppl"], 2)]
-        cells += [_fmt(r["scores"].get(t, {}).get("score")) for t in tasks]
+        cells = [
+            r["label"],
+            _setting(r),
+            _tokens(r["tokens_seen"]),
+            _pm(r["valid_ppl"], r.get("valid_ppl_sd"), 2),
+        ]
+        cells += [_pm(r["scores"].get(t, {}).get("score"), r["scores"].get(t, {}).get("sd")) for t in tasks]
         cells += [_fmt(r["paper"].get(c), paper_digits if c == "ppl" else 1) for c in table.columns]
         lines.append("| " + " | ".join(cells) + " |")
     for name, nums in table.references:
@@ -57,7 +93,8 @@ def markdown(table: Table, scale: Scale, rows: list[dict[str, Any]]) -> str:
     model = ", ".join(f"{k} {v}" for k, v in scale.model.items()) or f"preset {scale.preset}"
     lines += [
         "",
-        f"Ours: {model}, T={scale.seq_len}; held-out perplexity on the same FULL-SENTENCES "
+        f"Ours: mean ± sd over {seeds} pretraining seed(s); {model}, T={scale.seq_len}; held-out "
+        "perplexity on the same FULL-SENTENCES "
         "validation blocks (fixed mask) for every row; finetuning: "
         f"{', '.join(scale.tasks)} with batch {scale.ft_batch}, lr {scale.ft_lr:g}, {scale.ft_epochs} "
         f"epochs, median of {scale.ft_seeds} seed(s), "
@@ -73,6 +110,7 @@ def markdown(table: Table, scale: Scale, rows: list[dict[str, Any]]) -> str:
             "Radford et al. (2019) BPE achieving slightly worse end-task performance on some tasks'. "
             "Held-out perplexity is per token of each vocabulary: not comparable across the rows."
         )
+    lines += comparison_lines(comparisons(table.number, rows), seeds)
     return "\n".join(lines) + "\n"
 
 
@@ -100,11 +138,13 @@ def plot(table: Table, scale: Scale, rows: list[dict[str, Any]], path: Path) -> 
         width = 0.8 / len(rows)
         for i, r in enumerate(rows):
             xs = [j + i * width for j in range(len(tasks))]
-            bx.bar(xs, [r["scores"].get(t, {}).get("score", 0.0) for t in tasks], width, label=r["label"])
+            vals = [r["scores"].get(t, {}).get("score", 0.0) for t in tasks]
+            sds = [r["scores"].get(t, {}).get("sd") or 0.0 for t in tasks]  # ± sd over pretraining seeds
+            bx.bar(xs, vals, width, yerr=sds, capsize=4, label=r["label"])
         bx.set_xticks(
             [j + 0.4 - width / 2 for j in range(len(tasks))], [COLUMN_NAMES.get(t, t) for t in tasks]
         )
-        bx.set_ylabel("dev score (ours)")
+        bx.set_ylabel("dev score (ours, mean ± sd over seeds)")
         bx.set_title("finetuning (ours)")
         bx.set_ylim(0, 100)
         bx.legend(fontsize=8, loc="lower center")
@@ -115,7 +155,7 @@ def plot(table: Table, scale: Scale, rows: list[dict[str, Any]], path: Path) -> 
     return path
 
 
-def write_outputs(table: Table, scale: Scale, rows: list[dict[str, Any]], out: Path) -> Path:
+def write_outputs(table: Table, scale: Scale, rows: list[dict[str, Any]], out: Path, seeds: int = 1) -> Path:
     """Write ``table{N}-{scale}.json``, ``.md`` and ``.png`` into ``out``; return the JSON path."""
     stem = out / f"table{table.number}-{scale.name}"
     payload = {
@@ -125,11 +165,13 @@ def write_outputs(table: Table, scale: Scale, rows: list[dict[str, Any]], out: P
         "title": table.title,
         "scale": dataclasses.asdict(scale),
         "columns": list(table.columns),
+        "seeds": seeds,
         "rows": rows,
+        "comparisons": comparisons(table.number, rows),
         "references": [{"name": n, "paper": v} for n, v in table.references],
     }
     write_json_atomic(stem.with_suffix(".json"), payload)
     with atomic_path(stem.with_suffix(".md")) as tmp:
-        Path(tmp).write_text(markdown(table, scale, rows), encoding="utf-8")
+        Path(tmp).write_text(markdown(table, scale, rows, seeds), encoding="utf-8")
     plot(table, scale, rows, stem.with_suffix(".png"))
     return stem.with_suffix(".json")

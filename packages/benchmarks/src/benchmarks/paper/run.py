@@ -123,7 +123,7 @@ def pretrain(cfg, log: Callable[[str], None]) -> Path:
     resume = bool(list_checkpoints(run_dir))
     cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, resume=resume))
     log(
-        f"pretraining {run_dir.name}: batch {cfg.optim.batch_size}, {cfg.optim.max_steps} steps, "
+        f"pretraining {run_dir.parent.name}/{run_dir.name}: batch {cfg.optim.batch_size}, {cfg.optim.max_steps} steps, "
         f"lr {cfg.optim.lr:g}, format {cfg.data.format}" + (" (resuming)" if resume else "")
     )
     result = train(cfg)
@@ -136,7 +136,11 @@ def pretrain(cfg, log: Callable[[str], None]) -> Path:
 def _run_key(cfg) -> dict[str, Any]:
     """The settings a finished run must match to be reused (all but how the run was driven)."""
     d = cfg.to_dict()
-    d["run"] = {k: v for k, v in d["run"].items() if k not in ("resume", "progress", "threads", "device")}
+    d["run"] = {
+        k: v
+        for k, v in d["run"].items()
+        if k not in ("resume", "progress", "threads", "device", "tensorboard")
+    }
     return json.loads(json.dumps(d, default=str))
 
 
@@ -156,8 +160,16 @@ def curve(run_dir: Path) -> list[dict[str, float]]:
     return [out[k] for k in sorted(out)]
 
 
-def finetune(ckpt: Path, scale: Scale, glue: Path | None, out: Path, log: Callable[[str], None]) -> dict:
-    """Finetune ``ckpt`` on the scale's GLUE tasks that have data; {task: {score, metric, seeds}}."""
+def finetune(
+    ckpt: Path,
+    scale: Scale,
+    glue: Path | None,
+    out: Path,
+    log: Callable[[str], None],
+    tensorboard: Path | None = None,
+) -> dict:
+    """Finetune ``ckpt`` on the scale's GLUE tasks that have data; {task: {score, metric, seeds}} (the score
+    is the median over finetuning seeds, in percent)."""
     if glue is None:
         return {}
     from benchmarks.sweep import Recipe
@@ -177,12 +189,39 @@ def finetune(ckpt: Path, scale: Scale, glue: Path | None, out: Path, log: Callab
     scores = {}
     for task in scale.tasks:
         try:
-            (r,) = run_glue(ckpt, [task], glue, out, recipe=recipe, log=log)
+            (r,) = run_glue(ckpt, [task], glue, out, recipe=recipe, log=log, tensorboard=tensorboard)
         except MissingData as e:  # e.g. MNLI/QQP train sets are not in the sample data
             log(f"{task}: skipped: no data ({e})")
             continue
         scores[task] = {"score": 100 * r.median, "metric": r.metric, "seeds": r.seeds}
     return scores
+
+
+def _seed_run(
+    row: Row, scale: Scale, seed: int, data: Path, tokenizer: Path, out: Path, ctx: dict[str, Any]
+) -> dict[str, Any]:
+    """Pretrain + score + finetune one (row, pretraining seed); its per-seed record."""
+    extra = {**ctx["extra"], "run.seed": seed}
+    board = ctx.get("tensorboard")
+    if board is not None:
+        extra["run.tensorboard"] = str(board / "pretrain" / row.key / f"seed{seed}")
+    run_dir = out / "runs" / row.key / f"seed{seed}"
+    cfg = row_config(row, scale, data, tokenizer, run_dir, ctx["device"], extra)
+    ckpt = pretrain(cfg, ctx["log"])
+    points = curve(run_dir)
+    ft_board = board / "finetune" / row.key / f"seed{seed}" if board is not None else None
+    scores = finetune(
+        ckpt, scale, ctx["glue"], out / "finetune" / row.key / f"seed{seed}", ctx["log"], ft_board
+    )
+    return {
+        "seed": seed,
+        "checkpoint": str(ckpt),
+        "tokens_seen": points[-1]["tokens"] if points else None,
+        "valid_ppl": points[-1]["ppl"] if points else None,
+        "curve": points,
+        "scores": scores,
+        "cfg": cfg,
+    }
 
 
 def run_row(
@@ -197,9 +236,14 @@ def run_row(
     extra: dict[str, Any],
     log: Callable[[str], None],
     text: Sequence[str] = (),
+    seeds: Sequence[int] = (1,),
+    tensorboard: Path | None = None,
 ) -> dict[str, Any]:
-    """Pretrain + score + finetune one row; its record for the table JSON. An ``encoding`` row first trains
-    its tokenizer on ``text`` and encodes it (``benchmarks.paper.data``)."""
+    """Pretrain + score + finetune one row for every pretraining seed; its record for the table JSON (mean ±
+    sd over seeds, and each seed's numbers). An ``encoding`` row first trains its tokenizer on ``text`` and
+    encodes it (``benchmarks.paper.data``)."""
+    from benchmarks.paper.stats import aggregate
+
     vocab = None
     if row.encoding:
         from benchmarks.paper.data import build_encoding
@@ -210,15 +254,14 @@ def run_row(
         )
     assert corpus is not None and tokenizer is not None
     data = subset_corpus(corpus, out / "data" / f"frac{row.data_frac:g}", row.data_frac)
-    run_dir = out / "runs" / row.key
-    cfg = row_config(row, scale, data, tokenizer, run_dir, device, extra)
-    ckpt = pretrain(cfg, log)
-    points = curve(run_dir)
-    scores = finetune(ckpt, scale, glue, out / "finetune" / row.key, log)
+    ctx = {"extra": extra, "device": device, "glue": glue, "log": log, "tensorboard": tensorboard}
+    per_seed = [_seed_run(row, scale, s, data, tokenizer, out, ctx) for s in seeds]
+    cfg = per_seed[0].pop("cfg")
+    for rec in per_seed[1:]:
+        rec.pop("cfg")
     return {
         "key": row.key,
         "label": row.label,
-        "checkpoint": str(ckpt),
         "format": cfg.data.format,
         "static_dupes": cfg.data.static_dupes,
         "batch_size": cfg.optim.batch_size,
@@ -226,15 +269,32 @@ def run_row(
         "lr": cfg.optim.lr,
         "data": str(data),
         "data_frac": row.data_frac,
-        "tokens_seen": points[-1]["tokens"] if points else None,
-        "valid_ppl": points[-1]["ppl"] if points else None,
-        "curve": points,
-        "scores": scores,
+        "tokens_seen": per_seed[0]["tokens_seen"],
+        "curve": per_seed[0]["curve"],
+        **aggregate(per_seed),
+        "seeds": per_seed,
         "paper": row.paper,
         "paper_setting": row.paper_setting,
         "encoding": row.encoding or None,
         "vocab": vocab,
     }
+
+
+def _check_inputs(
+    table: str, corpus: Path | None, tokenizer: Path | None, glue: Path | None, text: Sequence[str]
+) -> None:
+    """One clear error for a missing or absent input of ``table``."""
+    if table == "enc" and not text:
+        raise BenchError("--table enc trains its tokenizers: give the raw text with --text FILES")
+    for path, what in ((corpus, "--corpus"), (tokenizer, "--tokenizer")):
+        if table == "enc":
+            break
+        if path is None:
+            raise BenchError(f"--table {table} needs {what}")
+        if not Path(path).exists():
+            raise BenchError(f"{what} {path} does not exist")
+    if glue is not None and not Path(glue).is_dir():
+        raise BenchError(f"--glue {glue} is not a folder")
 
 
 def run_paper(
@@ -249,6 +309,8 @@ def run_paper(
     device: str = "auto",
     extra: dict[str, Any] | None = None,
     log: Callable[[str], None] = print,
+    seeds: int | None = None,
+    tensorboard: Path | None = None,
 ) -> Path:
     """Run every row of ``table`` at ``scale``; write JSON, markdown and PNG into ``out``; return the JSON.
     Tables 1-4 need ``corpus`` + ``tokenizer``; ``enc`` needs ``text`` (what ``tok train --input`` takes)."""
@@ -257,19 +319,15 @@ def run_paper(
     from benchmarks.paper.report import write_outputs
 
     spec, sc = resolve(table, scale)
-    if table == "enc" and not text:
-        raise BenchError("--table enc trains its tokenizers: give the raw text with --text FILES")
-    for path, what in ((corpus, "--corpus"), (tokenizer, "--tokenizer")):
-        if table == "enc":
-            break
-        if path is None:
-            raise BenchError(f"--table {table} needs {what}")
-        if not Path(path).exists():
-            raise BenchError(f"{what} {path} does not exist")
-    if glue is not None and not Path(glue).is_dir():
-        raise BenchError(f"--glue {glue} is not a folder")
+    _check_inputs(table, corpus, tokenizer, glue, text)
     from trainer import TrainerError
 
+    from benchmarks.paper.cost import estimate
+
+    n_seeds = sc.seeds if seeds is None else seeds
+    if n_seeds < 1:
+        raise BenchError(f"--seeds must be >= 1, got {n_seeds}")
+    log(estimate(spec, sc, n_seeds, tokenizer).describe())
     out.mkdir(parents=True, exist_ok=True)
     try:
         rows = [
@@ -284,9 +342,11 @@ def run_paper(
                 extra=extra or {},
                 log=log,
                 text=text,
+                seeds=tuple(range(1, n_seeds + 1)),
+                tensorboard=tensorboard,
             )
             for r in tqdm(spec.rows, desc=f"table {table} ({sc.name})", unit="row")
         ]
     except (TrainerError, OverrideError) as e:  # bad shards, tokenizer mismatch, bad override: one line
         raise BenchError(str(e)) from None
-    return write_outputs(spec, sc, rows, out)
+    return write_outputs(spec, sc, rows, out, n_seeds)

@@ -33,6 +33,8 @@ class Scale:
     seq_len: int = 512
     batch_size: int = 256  # sequences per step of the baseline row (BERT: 256)
     micro_batch: int = 32
+    seeds: int = 3  # pretraining seeds per row (each row is pretrained and finetuned once per seed)
+    device: str = "gpu"  # what the scale is sized for: cpu | gpu (the cost estimate's unit)
     steps: int = 1_000_000
     warmup_frac: float = 0.01  # BERT: 10K warmup of 1M steps
     lr: float = 1e-4  # BERT's peak lr (Tables 1-2 rows); Table 3 rows set their own
@@ -55,6 +57,7 @@ SCALES = {
     "tiny": Scale(
         name="tiny",
         preset="tiny",
+        device="cpu",
         model={"hidden": 64, "heads": 2, "layers": 2, "ffn": 256, "max_positions": 66},
         seq_len=64,
         batch_size=16,
@@ -70,7 +73,7 @@ SCALES = {
         ft_epochs=2,
         ft_seeds=1,
         ft_seq_len=64,
-        ft_train=4000,
+        ft_train=2000,
         enc_vocab=(4096, 2458),
         enc_valid=0.05,
         ft_dev=None,

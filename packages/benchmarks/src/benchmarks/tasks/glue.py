@@ -83,19 +83,27 @@ def _classifier(start: Path, task: str, replace_head: bool) -> Any:
 
 
 def _evaluator(task: str, dev_feats: dict[str, list], bs: int, pad_id: int, device: str) -> Callable:
-    from benchmarks.finetune import batches
+    """Dev metrics plus ``dev_loss`` (the training loss, mean over the first dev split's examples), computed
+    over length-sorted batches (``benchmarks.batching.predict``); the summed loss stays on the device."""
+    import torch
+
+    from benchmarks.batching import predict
 
     def evaluate(model) -> dict[str, float]:
-        splits = {}
+        splits, dev_loss = {}, None
         for key, feats in dev_feats.items():
-            preds = []
-            for batch in batches(feats, bs, pad_id):
-                logits = model(
-                    input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device)
-                ).logits
-                preds += (logits[:, 0] if logits.shape[1] == 1 else logits.argmax(-1)).tolist()
-            splits[key] = (preds, [f["labels"] for f in feats])
-        return glue_metrics(task, splits)
+            sums: list[torch.Tensor] = []
+
+            def run(batch, sums=sums):
+                out = model(**{k: v.to(device) for k, v in batch.items()})
+                logits = out.logits.float()
+                sums.append(out.loss.float() * logits.shape[0])
+                return (logits[:, 0] if logits.shape[1] == 1 else logits.argmax(-1)).tolist()
+
+            splits[key] = (predict(feats, bs, pad_id, run), [f["labels"] for f in feats])
+            if dev_loss is None:
+                dev_loss = float(torch.stack(sums).sum()) / len(feats)
+        return {**glue_metrics(task, splits), "dev_loss": dev_loss}
 
     return evaluate
 
@@ -110,6 +118,7 @@ def run_task(
     *,
     init_dir: Path | None = None,
     save_models: bool = False,
+    tensorboard: Path | None = None,
 ) -> BenchResult:
     """Run (or resume) every cell of ``recipe`` for ``task`` and write ``out/{task}.json``."""
     from transformers import AutoTokenizer
@@ -140,6 +149,7 @@ def run_task(
         desc=task,
         save_root=out / "models" / task if save_models else None,
         tokenizer=tok,
+        tensorboard=tensorboard,
     )
     settings = {"checkpoint": checkpoint, "init": init, "data": data.source, "n_train": len(train_ex)}
     cells = run_sweep(out, task, recipe, settings, run_cell)
@@ -166,6 +176,7 @@ def run_glue(
     recipe: Recipe | None = None,
     init_from: str | Path | None = None,
     save_models: bool = False,
+    tensorboard: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> list[BenchResult]:
     """Finetune ``checkpoint`` on ``tasks`` (names or ``"all"``) and return one ``BenchResult`` per task run.
@@ -200,6 +211,7 @@ def run_glue(
                     recipe,
                     init_dir=init_dir,
                     save_models=save_models,
+                    tensorboard=tensorboard,
                 )
             )
             log(

@@ -162,6 +162,7 @@ def run_race(
     *,
     quick: bool = False,
     recipe: ChoiceRecipe | None = None,
+    tensorboard: Path | None = None,
 ) -> BenchResult:
     """Finetune ``checkpoint`` on RACE and write ``out/race.json`` (test accuracy at the best dev epoch)."""
     recipe = recipe or race_recipe()
@@ -194,6 +195,7 @@ def run_race(
             device=device,
             pad_id=tok.pad_token_id,
             desc="race",
+            tensorboard=tensorboard,
         )
         settings = {"checkpoint": str(checkpoint), "data": str(data), "n_train": len(train_ex)}
         cells = run_sweep(Path(out), "race", recipe, settings, run_cell)

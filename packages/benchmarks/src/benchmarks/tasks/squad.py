@@ -163,6 +163,7 @@ def run_squad(
     *,
     quick: bool = False,
     recipe: SpanRecipe | None = None,
+    tensorboard: Path | None = None,
 ) -> BenchResult:
     """Finetune ``checkpoint`` on SQuAD ``version`` and write ``out/squad{version}.json`` (headline F1)."""
     from transformers import AutoTokenizer
@@ -197,6 +198,7 @@ def run_squad(
             device=device,
             pad_id=tok.pad_token_id,
             desc=task,
+            tensorboard=tensorboard,
         )
         settings = {
             "checkpoint": str(checkpoint),
