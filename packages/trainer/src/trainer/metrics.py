@@ -96,8 +96,7 @@ class MetricsLog:
         if self.enabled:
             try:
                 with open(self.path, "a", encoding="utf-8") as f:
-                    f.write(json.dumps(record, sort_keys=True) + "
-")
+                    f.write(json.dumps(record, sort_keys=True) + "\n")
             except OSError as e:
                 if is_disk_full(e):
                     raise disk_full_error(self.path) from None
