@@ -43,3 +43,21 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - I
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def ray_head(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - Iterator[engines.RayHead]
+    """A real Ray head (``ray start --head --block``, loopback only, no dashboard) for the whole session;
+    drivers connect with ``ray.init(address="auto")`` under ``ray_head.env``."""
+    import importlib.util
+
+    from engines import start_ray_head
+
+    if importlib.util.find_spec("ray") is None:
+        msg = "Ray not installed: uv sync (the dev group carries roberta-corpus[ray])"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    head = start_ray_head(tmp_path_factory.mktemp("ray"))
+    yield head
+    head.stop()

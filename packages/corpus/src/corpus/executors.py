@@ -175,10 +175,15 @@ def _log_to(sink: Any, level: str = "INFO") -> None:
 
 
 def _require_ray() -> None:
-    """Import Ray and start a local instance unless one is already connected (``ray.init`` by the caller)."""
+    """Import Ray and connect: to the caller's ``ray.init``, else to a running cluster (``RAY_ADDRESS``, or a
+    head started on this machine with ``ray start --head``), else to a local instance started here."""
     try:
         import ray
     except ImportError:
         raise CorpusError("--executor ray needs the extra: uv sync --extra ray") from None
-    if not ray.is_initialized():
+    if ray.is_initialized():
+        return
+    try:
+        ray.init(address="auto", log_to_driver=False)
+    except ConnectionError:  # no running cluster: start one for this command
         ray.init(include_dashboard=False, log_to_driver=False)
