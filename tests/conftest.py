@@ -29,7 +29,9 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - I
 
     missing = slurm_missing()
     if missing:
-        msg = f"Slurm not installed ({', '.join(missing)}): apt-get install slurmctld slurmd slurm-client munge"
+        msg = (
+            f"Slurm not installed ({', '.join(missing)}): apt-get install slurmctld slurmd slurm-client munge"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(msg)
         pytest.skip(msg)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from corpus import ExecutorConfig, build_cc_news, read_documents
+from corpus import ExecutorConfig, read_documents
 from corpus.errors import CorpusError
 from corpus.slurm import slurm_mem
 
@@ -50,7 +50,9 @@ def test_slurm_build_cancelled_mid_chain_then_rerun_equals_local(
     default) resubmits only what is unfinished and ends with the local build's documents and stats."""
     out, local = tmp_path / "slurm", tmp_path / "local"
     args = ["build", "cc-news", "--source", str(mirror), *SMALL]
-    sub = corpus(*args, "--output", str(out), "--executor", "slurm", "--executor.mem_per_cpu_gb=1", "--no-wait")
+    sub = corpus(
+        *args, "--output", str(out), "--executor", "slurm", "--executor.mem_per_cpu_gb=1", "--no-wait"
+    )
     assert sub.returncode == 0, sub.stderr
     line = sub.stdout.strip()
     assert "\n" not in line and "squeue" in line and "re-run the same command" in line
@@ -125,4 +127,7 @@ def test_slurm_without_its_tools_is_one_error_line(mirror: Path, tmp_path: Path)
     env = {**os.environ, "PATH": str(Path(sys.executable).parent)}  # no sbatch on PATH
     r = subprocess.run([CORPUS, "build", "cc-news", "--source", str(mirror), *SMALL, "--output",
                         str(tmp_path / "o"), "--executor", "slurm"], capture_output=True, text=True, env=env)  # fmt: skip
-    assert r.returncode == 2 and r.stderr == "error: sbatch not found: --executor slurm needs Slurm's client tools on PATH\n"
+    assert (
+        r.returncode == 2
+        and r.stderr == "error: sbatch not found: --executor slurm needs Slurm's client tools on PATH\n"
+    )
