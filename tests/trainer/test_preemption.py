@@ -1,4 +1,5 @@
-"""``packages/trainer/slurm/pretrain.sbatch`` on the real one-node cluster (tests/engines.py): torchrun with 2
+"""Checkpoint-and-exit on a scheduler's signal. One process: SIGUSR1 mid-run saves the current step and exits 0.
+``packages/trainer/slurm/pretrain.sbatch`` on the real one-node cluster (tests/engines.py): torchrun with 2
 gloo processes from Slurm's environment; Slurm's time-limit warning (USR1 to the batch script) makes every rank
 save a checkpoint at the current step and exit 0; the same script submitted again resumes and ends equal, step
 for step, to the same run started locally."""
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -74,3 +76,26 @@ def test_sbatch_pretraining_checkpoints_on_usr1_and_resumes_exactly(
     assert b.meta["step"] == STEPS and b.meta["world_size"] == 2
     for k, v in a.state["model"].items():
         assert torch.equal(v, b.state["model"][k]), k
+
+
+def test_usr1_saves_the_current_step_and_exits_cleanly(
+    reuters_shards: tuple[Path, Path], tmp_path: Path
+) -> None:
+    shards, tok = reuters_shards
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "trainer", "--preset", "tiny",
+           *tiny_overrides(shards, tok, run, **{"optim.max_steps": 500, "run.save_every": 1000})]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    end = time.monotonic() + 300
+    while not (run / "metrics.jsonl").is_file() or max(losses(run), default=0) < 2:
+        assert time.monotonic() < end and proc.poll() is None
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGUSR1)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    stopped = re.search(r"stopped by SIGUSR1 at step (\d+): checkpoint .*; continue with --resume", err)
+    assert stopped, err[-2000:]
+    step = int(stopped.group(1))
+    assert 2 <= step < 500 and load_checkpoint(run).meta["step"] == step
