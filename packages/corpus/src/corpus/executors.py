@@ -36,6 +36,7 @@ class ExecutorConfig:
     partition: str = "cpu"  # slurm
     time: str = "24:00:00"  # slurm wall time per task
     cpus_per_task: int = 1  # slurm/ray
+    gpus_per_task: int = 0  # slurm/ray (``bench glue`` cells on GPUs)
     mem_per_cpu_gb: float = 2  # slurm/ray (Ray reserves this much per task: keep it below free memory)
     venv_path: str | None = None  # slurm: ``source`` this before running
     sbatch_args: dict[str, str] = field(default_factory=dict)
@@ -71,6 +72,7 @@ def make_executor(stage: Stage, cfg: ExecutorConfig, logging_dir: Path, depends:
             time=cfg.time,
             partition=cfg.partition,
             cpus_per_task=cfg.cpus_per_task,
+            gpus_per_task=cfg.gpus_per_task,
             mem_per_cpu_gb=cfg.mem_per_cpu_gb,
             job_name=f"corpus-{stage.name}",
             logging_dir=str(logging_dir),
@@ -88,6 +90,7 @@ def make_executor(stage: Stage, cfg: ExecutorConfig, logging_dir: Path, depends:
         workers=cfg.workers,
         logging_dir=str(logging_dir),
         cpus_per_task=cfg.cpus_per_task,
+        gpus_per_task=cfg.gpus_per_task,
         mem_per_cpu_gb=cfg.mem_per_cpu_gb,
     )
 
