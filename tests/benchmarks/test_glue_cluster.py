@@ -40,6 +40,7 @@ def local_results(tiny_hf: Path, sample_data: Path, tmp_path_factory: pytest.Tem
 
 
 @pytest.mark.cluster
+@pytest.mark.slow  # ~2 minutes each here: every cell job imports torch + transformers
 def test_slurm_glue_one_job_per_cell_equals_local_and_skips_finished(
     slurm_cluster, tiny_hf: Path, sample_data: Path, tmp_path: Path, local_results: dict
 ) -> None:
@@ -61,6 +62,7 @@ def test_slurm_glue_one_job_per_cell_equals_local_and_skips_finished(
 
 
 @pytest.mark.cluster
+@pytest.mark.slow
 def test_ray_glue_equals_local(
     ray_head, tiny_hf: Path, sample_data: Path, tmp_path: Path, local_results: dict
 ) -> None:
