@@ -71,3 +71,13 @@ def test_ray_glue_equals_local(
               "--executor.mem_per_cpu_gb=0.5", env=env)  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
     assert results(tmp_path) == local_results
+
+
+def test_cells_are_the_local_sweep_order() -> None:
+    from benchmarks.cluster import glue_cells
+    from benchmarks.sweep import glue_recipe, sweep_cells
+
+    recipe = glue_recipe()
+    cells = glue_cells(["rte", "cola"], recipe)
+    assert len(cells) == 2 * 6 * 5  # Table 10: 6 settings x 5 seeds per task
+    assert cells[:30] == [("rte", *c) for c in sweep_cells(recipe)] and cells[30][0] == "cola"

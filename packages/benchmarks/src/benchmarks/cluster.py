@@ -47,6 +47,13 @@ class GlueCell(PipelineStep):
         yield from ()
 
 
+def _absolute(path: str | Path | None) -> str | None:
+    """A path the cluster's jobs can open whatever their working folder (``hub`` and None unchanged)."""
+    if path is None or str(path) == "hub":
+        return None if path is None else str(path)
+    return str(Path(path).absolute())
+
+
 def glue_cells(names: list[str], recipe: Any) -> list[tuple[str, int, float, int]]:
     """Every (task, batch size, lr, seed) cell of the run, in the order a local run trains them."""
     from benchmarks.sweep import sweep_cells
@@ -73,10 +80,9 @@ def run_glue_on(
     from benchmarks.tasks.glue import run_glue
     from benchmarks.tasks.glue_data import MissingData, load_glue, parse_tasks
 
-    absolute = lambda p: None if p is None else (str(p) if str(p) == "hub" else str(Path(p).absolute()))  # noqa: E731
-    kwargs = {"checkpoint": absolute(checkpoint), "tasks": tasks, "data_dir": absolute(data_dir),
-              "out": absolute(out), "quick": quick, "recipe": recipe or glue_recipe(),
-              "init_from": absolute(init_from), "save_models": save_models}  # fmt: skip
+    kwargs = {"checkpoint": _absolute(checkpoint), "tasks": tasks, "data_dir": _absolute(data_dir),
+              "out": _absolute(out), "quick": quick, "recipe": recipe or glue_recipe(),
+              "init_from": _absolute(init_from), "save_models": save_models}  # fmt: skip
     names = []
     for task in parse_tasks(tasks):
         try:
