@@ -65,6 +65,14 @@ def test_slurm_build_cancelled_mid_chain_then_rerun_equals_local(
         assert time.monotonic() < deadline, slurm_cluster.jobs()
         time.sleep(0.2)
     jobs = json.loads((logs / "slurm_jobs.json").read_text())
+    queued = slurm_cluster.jobs()
+    twice = corpus(
+        *args, "--output", str(out), "--executor", "slurm", "--no-wait"
+    )  # while the jobs still run
+    assert twice.returncode == 0 and "previous submission" in twice.stderr
+    assert json.loads((logs / "slurm_jobs.json").read_text()) == jobs  # attached, nothing submitted twice
+    base = lambda lines: {j.split()[0].split("_")[0] for j in lines}  # noqa: E731 - array job ids
+    assert base(slurm_cluster.jobs()) <= base(queued)
     slurm_cluster.run("scancel", *[str(j) for j in jobs.values() if j != -1])
     while slurm_cluster.jobs():
         time.sleep(0.2)

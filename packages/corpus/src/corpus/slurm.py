@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,7 @@ def submit_chain(executors: list[Any], logs: Path) -> bool:
     if previous and any(job_active(j) for j in previous.values()):
         for ex in executors:
             ex.job_id = previous.get(ex.job_name, -1)
+        print(f"note: following the jobs of the previous submission, still queued ({state})", file=sys.stderr)
         return False
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / "submit.log"
