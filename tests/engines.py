@@ -77,7 +77,50 @@ class SlurmCluster:
         return [line for line in out.splitlines() if line.strip()]
 
     def stop(self) -> None:
+        """Cancel every job, stop the daemons, then end what the jobs left behind (a batch script and its
+        ``srun`` can outlive a cancelled job by a while; without the daemons they would wait forever)."""
+        self.run("scancel", "--user", str(os.getuid()), check=False)
+        end = time.monotonic() + 15
+        while self.jobs() and time.monotonic() < end:
+            time.sleep(0.2)
         _stop(self.procs)
+        _kill_trees(str(self.folder))
+
+
+def _kill_trees(marker: str) -> None:
+    """SIGKILL, with all their descendants (from /proc), the processes whose command line holds ``marker``
+    and the ``slurmstepd`` daemons whose environment does (they outlive slurmd)."""
+    parent: dict[int, int] = {}
+    roots = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        parent[int(d.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        if marker in cmd or (cmd.startswith("slurmstepd") and _environ_has(d, marker)):
+            roots.append(int(d.name))
+    doomed, todo = set(), list(roots)
+    while todo:
+        pid = todo.pop()
+        if pid not in doomed:
+            doomed.add(pid)
+            todo += [child for child, ppid in parent.items() if ppid == pid]
+    for pid in doomed:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _environ_has(proc: Path, marker: str) -> bool:
+    try:
+        return marker.encode() in (proc / "environ").read_bytes()
+    except OSError:
+        return False
 
 
 SLURM_CONF = """\
