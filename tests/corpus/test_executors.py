@@ -1,82 +1,40 @@
-"""The same stages on datatrove's Slurm and Ray executors.
-
-Slurm: the real ``SlurmPipelineExecutor`` submission path runs against a stand-in ``sbatch`` on PATH that
-records its arguments (no cluster here); the test inspects the generated sbatch scripts and dependency chain,
-then runs the pickled first-stage job the way a Slurm node would (``launch_pickled_pipeline`` with
-``SLURM_ARRAY_TASK_ID``). Ray: a real local Ray run (slow; needs the ``ray`` extra).
-"""
+"""Corpus builds on a real one-node Slurm cluster (``slurm_cluster``, tests/engines.py): the same documents as
+the local executor, ``--no-wait`` then ``scancel`` mid-chain then a re-run that finishes it, a failing stage that
+cancels the rest with one line naming the stage and its log, and sbatch's refusals as one ``error:`` line."""
 
 from __future__ import annotations
 
-import importlib.util
+import gzip
+import json
 import os
-import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from corpus import ExecutorConfig, build_cc_news, read_documents
+from corpus import ExecutorConfig, read_documents
 from corpus.errors import CorpusError
+from corpus.slurm import slurm_mem
 
-# Read when ray is first imported (datatrove.executor imports it): Ray workers must use this environment, not a
-# fresh `uv run` one without the ray extra.
-os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
-
-SCONTROL = """#!/bin/sh
-echo "$3"
-"""
-SBATCH = """#!/bin/sh
-echo "$@" >> "$SBATCH_LOG"
-n=$(wc -l < "$SBATCH_LOG")
-echo "Submitted batch job $((1000 + n))"
-"""
+CORPUS = str(Path(sys.executable).parent / "corpus")
+# small and fast, but every kind of stage: 2 document tasks, exact dedup, MinHash with 2 bucket tasks
+SMALL = ["--from", "2016-09", "--to", "2016-10", "--tasks", "2", "--dedup.minhash_buckets=2", "--quiet"]
+COUNTS = ("records_read", "html_pages", "kept", "skipped", "dropped", "duplicates_removed", "bytes_out")
 
 
-def test_slurm_submission_and_pickled_job(
-    mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    for name, script in (("sbatch", SBATCH), ("scontrol", SCONTROL)):  # stand-ins for the cluster's tools
-        (bindir / name).write_text(script)
-        (bindir / name).chmod(0o755)
-    log = tmp_path / "sbatch.log"
-    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("SBATCH_LOG", str(log))
-    out = tmp_path / "out"
-    cfg = ExecutorConfig(
-        kind="slurm", partition="cpu-long", time="12:00:00", cpus_per_task=2, mem_per_cpu_gb=3
-    )
-    facts = build_cc_news(mirror, out, "2016-09", "2019-02", tasks=2, limit=10, executor=cfg)
-    assert facts["submitted_stages"][0] == "docs" and facts["submitted_stages"][-1] == "write-shards"
+def corpus(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([CORPUS, *args], capture_output=True, text=True, timeout=timeout)
 
-    stage_dirs = sorted(p for p in (out / "_work" / "logs").iterdir() if p.is_dir())
-    assert [p.name.split("_", 1)[1] for p in stage_dirs] == facts["submitted_stages"]
-    docs_script = (stage_dirs[0] / "launch_script.slurm").read_text()
-    for line in ("#SBATCH --partition=cpu-long", "#SBATCH --time=12:00:00", "#SBATCH --cpus-per-task=2",
-                 "#SBATCH --mem-per-cpu=3G", "#SBATCH --array=0-1", "launch_pickled_pipeline"):  # fmt: skip
-        assert line in docs_script, line
-    buckets = next(p for p in stage_dirs if p.name.endswith("near-buckets"))
-    assert "#SBATCH --array=0-13" in (buckets / "launch_script.slurm").read_text()  # one task per LSH band
 
-    calls = log.read_text().splitlines()
-    jobs = [c for c in calls if "merge_stats" not in c and "RUN_OFFSET" in c]
-    assert len(jobs) == len(stage_dirs)
-    assert "--dependency" not in jobs[0]
-    assert all("--dependency=afterok:" in c for c in jobs[1:])  # each stage waits for the previous one
+def docs(out: Path) -> dict[str, str]:
+    return {d["id"]: d["text"] for d in read_documents(out)}
 
-    # run task 0 of the first stage exactly as the Slurm node would
-    launcher = shutil.which("launch_pickled_pipeline") or str(
-        Path(sys.executable).parent / "launch_pickled_pipeline"
-    )
-    env = {**os.environ, "SLURM_ARRAY_TASK_ID": "0", "SLURM_NODELIST": "localhost"}
-    done = subprocess.run(
-        [launcher, str(stage_dirs[0] / "executor.pik")], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert (stage_dirs[0] / "completions" / "00000").is_file()
-    assert (out / "_work" / "10_docs" / "00000.jsonl.gz").is_file()
+
+def test_memory_sizes_sbatch_accepts() -> None:
+    assert [slurm_mem(x) for x in (1, 1.0, 2, 0.5, 1.5)] == ["1G", "1G", "2G", "512M", "1536M"]
+    with pytest.raises(CorpusError, match="positive"):
+        ExecutorConfig(kind="slurm", mem_per_cpu_gb=0)
 
 
 def test_unknown_executor_is_a_clear_error() -> None:
@@ -84,29 +42,100 @@ def test_unknown_executor_is_a_clear_error() -> None:
         ExecutorConfig(kind="dask")
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(300)  # in a cramped sandbox Ray may never schedule its actors: fail, don't hang
-@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="needs the 'ray' extra")
-def test_ray_executor_builds_the_same_corpus(mirror: Path, tmp_path: Path) -> None:
-    import ray
-
-    os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] = (
-        "0"  # workers use this environment, not a fresh `uv run` one
+@pytest.mark.cluster
+def test_slurm_build_cancelled_mid_chain_then_rerun_equals_local(
+    slurm_cluster, mirror: Path, tmp_path: Path
+) -> None:
+    """--no-wait submits and returns; scancel kills the chain mid-stage; the same command re-run (waiting by
+    default) resubmits only what is unfinished and ends with the local build's documents and stats."""
+    out, local = tmp_path / "slurm", tmp_path / "local"
+    args = ["build", "cc-news", "--source", str(mirror), *SMALL]
+    sub = corpus(
+        *args, "--output", str(out), "--executor", "slurm", "--executor.mem_per_cpu_gb=1", "--no-wait"
     )
-    ray.init(num_cpus=2, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
-    try:
-        ray_out, local_out = tmp_path / "ray", tmp_path / "local"
-        build_cc_news(
-            mirror,
-            ray_out,
-            "2016-09",
-            "2016-09",
-            tasks=2,
-            executor=ExecutorConfig(kind="ray", workers=2, mem_per_cpu_gb=0.25),
-        )
-        build_cc_news(mirror, local_out, "2016-09", "2016-09", tasks=2)
-    finally:
-        ray.shutdown()
-    assert sorted(d["id"] for d in read_documents(ray_out)) == sorted(
-        d["id"] for d in read_documents(local_out)
+    assert sub.returncode == 0, sub.stderr
+    line = sub.stdout.strip()
+    assert "\n" not in line and "squeue" in line and "re-run the same command" in line
+    logs = out / "_work" / "logs"
+    assert "#SBATCH --mem-per-cpu=1G" in (logs / "00_docs" / "launch_script.slurm").read_text()
+
+    # cancel the whole chain once the first stage is done and a later one is under way
+    deadline = time.monotonic() + 300
+    while not (logs / "01_exact-url-signatures" / "completions").is_dir():
+        assert time.monotonic() < deadline, slurm_cluster.jobs()
+        time.sleep(0.2)
+    jobs = json.loads((logs / "slurm_jobs.json").read_text())
+    queued = slurm_cluster.jobs()
+    twice = corpus(
+        *args, "--output", str(out), "--executor", "slurm", "--no-wait"
+    )  # while the jobs still run
+    assert twice.returncode == 0 and "previous submission" in twice.stderr
+    assert json.loads((logs / "slurm_jobs.json").read_text()) == jobs  # attached, nothing submitted twice
+    base = lambda lines: {j.split()[0].split("_")[0] for j in lines}  # noqa: E731 - array job ids
+    assert base(slurm_cluster.jobs()) <= base(queued)
+    slurm_cluster.run("scancel", *[str(j) for j in jobs.values() if j != -1])
+    while slurm_cluster.jobs():
+        time.sleep(0.2)
+    assert not (out / "stats.json").exists()
+    finished = sorted(p.parent.parent.name for p in logs.glob("*/completions/*"))
+    assert finished and "10_write-shards" not in finished
+
+    again = corpus(*args, "--output", str(out), "--executor", "slurm", "--executor.mem_per_cpu_gb=1")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert corpus(*args, "--output", str(local)).returncode == 0
+
+    assert docs(out) == docs(local) and len(docs(out)) > 10  # ids and text
+    got, want = (json.loads((d / "stats.json").read_text()) for d in (out, local))
+    assert {k: got[k] for k in COUNTS} == {k: want[k] for k in COUNTS}
+    assert json.loads(again.stdout)["kept"] == want["kept"]  # the same summary as a local build
+    assert not slurm_cluster.jobs()
+
+
+@pytest.mark.cluster
+def test_failing_stage_cancels_the_rest_and_names_its_log(slurm_cluster, tmp_path: Path) -> None:
+    """Stage 2 of 3 reads a corrupt gzip: its job fails, stage 3 never runs, one error names stage 2's log."""
+    from corpus.executors import run_stages
+    from corpus.stages import Stage
+    from datatrove.pipeline.readers import JsonlReader
+    from datatrove.pipeline.writers import JsonlWriter
+
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.mkdir()
+    bad.mkdir()
+    with gzip.open(good / "a.jsonl.gz", "wt") as f:
+        f.write(json.dumps({"id": "a", "text": "hello"}) + "\n")
+    (bad / "b.jsonl.gz").write_bytes(b"\x1f\x8b\x08\x00 this is not gzip data")
+    stages = [
+        Stage(name="copy", steps=[JsonlReader(str(good)), JsonlWriter(str(tmp_path / "o1"))]),
+        Stage(name="broken", steps=[JsonlReader(str(bad)), JsonlWriter(str(tmp_path / "o2"))]),
+        Stage(name="after", steps=[JsonlReader(str(good)), JsonlWriter(str(tmp_path / "o3"))]),
+    ]
+    cfg = ExecutorConfig(kind="slurm", mem_per_cpu_gb=0.5)
+    with pytest.raises(CorpusError) as err:
+        run_stages(stages, cfg, tmp_path / "logs", progress=False)
+    msg = str(err.value)
+    assert msg.startswith("stage broken failed on Slurm") and "\n" not in msg
+    log = Path(msg.rsplit("log: ", 1)[1])
+    assert log.is_file() and "01_broken" in str(log) and "Traceback" in log.read_text(errors="replace")
+    assert (tmp_path / "logs" / "00_copy" / "completions" / "00000").is_file()
+    assert not (tmp_path / "logs" / "02_after" / "completions").exists()
+    assert not slurm_cluster.jobs()  # the stage after the failed one was cancelled, not left pending
+
+
+@pytest.mark.cluster
+def test_sbatch_refusal_is_one_error_line(slurm_cluster, mirror: Path, tmp_path: Path) -> None:
+    r = corpus("build", "cc-news", "--source", str(mirror), *SMALL, "--output", str(tmp_path / "o"),
+               "--executor", "slurm", "--executor.partition=nosuchpartition")  # fmt: skip
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("error: sbatch refused corpus-docs: ")
+    assert "partition" in r.stderr.lower() and "Traceback" not in r.stderr
+
+
+def test_slurm_without_its_tools_is_one_error_line(mirror: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}  # no sbatch on PATH
+    r = subprocess.run([CORPUS, "build", "cc-news", "--source", str(mirror), *SMALL, "--output",
+                        str(tmp_path / "o"), "--executor", "slurm"], capture_output=True, text=True, env=env)  # fmt: skip
+    assert (
+        r.returncode == 2
+        and r.stderr == "error: sbatch not found: --executor slurm needs Slurm's client tools on PATH\n"
     )

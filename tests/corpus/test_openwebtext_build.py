@@ -180,3 +180,19 @@ def test_real_pushshift_dumps_run_end_to_end(loopback, sample_data, tmp_path):
     assert stats["urls"] == stats["url_mining"]["urls"] > 800
     assert stats["skipped"]["no_capture"] == 60
     assert stats["html_pages"] == stats["kept"] == 0
+
+
+@pytest.mark.cluster
+@pytest.mark.slow  # the URL stages, the fetch and the CC-NEWS stages as ~20 chained jobs: minutes here
+def test_slurm_build_equals_local(loopback, slurm_cluster, tmp_path):
+    """The same dump on the one-node Slurm cluster (its jobs reach the loopback CDX and WARC servers)."""
+    cdx, warcs, captured = loopback
+    dump = _dump(tmp_path / "RS_2018-01.xz", captured)
+    cfg = _config(dump, cdx, warcs, dedup=DedupConfig(near=False))
+    local = build_openwebtext(cfg, tmp_path / "local", executor=ExecutorConfig(workers=1))
+    slurm = build_openwebtext(
+        cfg, tmp_path / "slurm", executor=ExecutorConfig(kind="slurm", mem_per_cpu_gb=0.5)
+    )
+    docs = [{d["id"]: d["text"] for d in read_documents(tmp_path / o)} for o in ("local", "slurm")]
+    assert docs[0] == docs[1] and docs[0]
+    assert slurm["kept"] == local["kept"] and slurm["skipped"] == local["skipped"]

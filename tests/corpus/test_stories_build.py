@@ -100,3 +100,16 @@ def test_cli_bad_input_is_one_error_line(sample_data, tmp_path, capsys, argv, me
     assert main([*base, *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+@pytest.mark.cluster
+@pytest.mark.slow  # ~10 chained jobs: about a minute on the one-node cluster
+def test_slurm_build_equals_local(stories, slurm_cluster, tmp_path):
+    """The threshold search is a stage of its own, so Stories runs as one Slurm chain, same documents."""
+    cfg, out, stats = stories
+    slurm_out = tmp_path / "slurm"
+    got = build_stories(cfg, slurm_out, executor=ExecutorConfig(kind="slurm", mem_per_cpu_gb=0.5))
+    assert got["selection"] == stats["selection"] and got["kept"] == stats["kept"]
+    docs = [{d["id"]: d["text"] for d in read_documents(o)} for o in (slurm_out, out)]
+    assert docs[0] == docs[1] and docs[0]
+    assert (slurm_out / "_work" / "logs" / "08_selection-plan" / "completions" / "00000").is_file()

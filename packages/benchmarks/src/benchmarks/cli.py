@@ -1,6 +1,7 @@
 """``bench``: finetune and score checkpoints on GLUE, SQuAD and RACE, and report results beside the paper.
 
   bench glue   --checkpoint CKPT --tasks all|cola,sst2,... --data DIR|hub --out RESULTS [--seeds 5] [--quick]
+               [--executor local|slurm|ray --executor.FIELD=V]   (slurm/ray: one job per sweep cell)
   bench squad  --version 1.1|2.0 --checkpoint CKPT --train FILE --dev FILE --out RESULTS [--quick]
   bench race   --checkpoint CKPT --data DIR|hub --out RESULTS [--quick]
   bench speed  --checkpoint CKPT --data GLUE [--task sst2 --train 2000 --threads 2]  (ours vs HF Trainer)
@@ -78,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--save-models", action="store_true", help="keep each cell's best-epoch model (for --init-from)"
     )
+    g.add_argument(
+        "--executor",
+        default="local",
+        choices=["local", "slurm", "ray"],
+        help="slurm/ray: one cluster job per sweep cell (settings: --executor.FIELD=V)",
+    )
     s = sub.add_parser("squad", help="finetune and score on SQuAD v1.1 / v2.0")
     _common(s)
     s.add_argument("--version", required=True, choices=["1.1", "2.0"])
@@ -135,20 +142,7 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> int:
 
         run_paper_cli(args, overrides)
     elif args.command == "glue":
-        from benchmarks.sweep import glue_recipe
-        from benchmarks.tasks.glue import run_glue
-
-        run_glue(
-            args.checkpoint,
-            args.tasks,
-            args.data,
-            args.out,
-            quick=args.quick,
-            recipe=_recipe(args, glue_recipe(), overrides),
-            init_from=args.init_from,
-            save_models=args.save_models,
-            tensorboard=args.tensorboard,
-        )
+        _glue(args, overrides)
     elif args.command == "squad":
         from benchmarks.sweep import squad_recipe
         from benchmarks.tasks.squad import run_squad
@@ -212,6 +206,34 @@ def _speed(args: argparse.Namespace, extra: list[str]) -> None:
     figures = run_speed(args.checkpoint, args.data, setup)
     if args.json is not None:
         write_json_atomic(args.json, figures)
+
+
+def _glue(args: argparse.Namespace, overrides: list[str]) -> None:
+    from benchmarks.errors import BenchError
+    from benchmarks.sweep import glue_recipe
+    from benchmarks.tasks.glue import run_glue
+
+    ex_items = [o for o in overrides if o.startswith("--executor.")]
+    recipe = _recipe(args, glue_recipe(), [o for o in overrides if not o.startswith("--executor.")])
+    kwargs = {
+        "quick": args.quick,
+        "recipe": recipe,
+        "init_from": args.init_from,
+        "save_models": args.save_models,
+        "tensorboard": args.tensorboard,
+    }
+    if args.executor == "local":
+        if ex_items:
+            raise BenchError(f"{ex_items[0]} needs --executor slurm or ray")
+        run_glue(args.checkpoint, args.tasks, args.data, args.out, **kwargs)
+        return
+    from common import apply_overrides
+    from corpus.executors import ExecutorConfig
+
+    from benchmarks.cluster import run_glue_on
+
+    ex_cfg = apply_overrides(ExecutorConfig(kind=args.executor), ex_items, prefix="executor")
+    run_glue_on(ex_cfg, args.checkpoint, args.tasks, args.data, args.out, **kwargs)
 
 
 def _report(args: argparse.Namespace, extra: list[str]) -> int:

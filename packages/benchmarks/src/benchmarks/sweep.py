@@ -197,10 +197,13 @@ def run_sweep(
     recipe: Any,
     settings: dict[str, Any],
     run_cell: Callable[[int, float, int], dict[str, Any]],
+    *,
+    only: tuple[int, float, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Run every (batch size, lr, seed) cell of ``recipe`` not finished yet; return all cells' records.
 
     ``settings`` (with the recipe's non-sweep fields added) is fingerprinted to name the cell folder.
+    ``only``: run (or find finished) just this cell (one cluster job of ``benchmarks.cluster``).
     """
     from tqdm.auto import tqdm
 
@@ -208,7 +211,8 @@ def run_sweep(
     store = CellStore(out, task, {"task": task, **settings, **fixed})
     store.claim()
     cells = []
-    for b, lr, seed in tqdm(sweep_cells(recipe), desc=f"{task} sweep", unit="cell"):
+    todo = [only] if only is not None else sweep_cells(recipe)
+    for b, lr, seed in tqdm(todo, desc=f"{task} sweep", unit="cell"):
         name = cell_name(b, lr, seed)
         record = store.get(name)
         if record is None:

@@ -101,6 +101,37 @@ def add_executor_args(p: argparse.ArgumentParser, *, tasks: bool = True) -> None
         p.add_argument("--tasks", type=int, default=1, help="datatrove tasks")
     p.add_argument("--workers", type=int, default=1, help="tasks run at once (local/ray)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_no_wait(p)
+
+
+def add_no_wait(p: argparse.ArgumentParser) -> None:
+    """``--no-wait``: with ``--executor slurm``, return once the chain is submitted."""
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="slurm: return after submitting; re-run the same command to wait and write stats.json",
+    )
+
+
+def submission_facts(stages: list[Any], facts: dict[str, Any]) -> dict[str, Any]:
+    """What a ``--no-wait`` Slurm build returns instead of its stats."""
+    return {"submitted_stages": [s.name for s in stages], **facts}
+
+
+def print_result(stats: dict[str, Any], output: str) -> None:
+    """Print a build's stats as JSON, or the one line a ``--no-wait`` submission gets."""
+    import json
+
+    if "submitted_stages" in stats:
+        names = stats["submitted_stages"]
+        print(
+            f"submitted {len(names)} stages ({names[0]} .. {names[-1]}) as Slurm jobs named corpus-<stage>; "
+            f"follow them with `squeue --me`; re-run the same command to wait for them and write "
+            f"{output}/stats.json"
+        )
+        return
+    stats.pop("stages", None)
+    print(json.dumps(stats, indent=2))
 
 
 def add_decontaminate_args(p: argparse.ArgumentParser) -> None:
@@ -130,6 +161,8 @@ def executor_config(args: argparse.Namespace, extra: list[str]):  # noqa: ANN201
 
     ex_extra = [e for e in extra if e.startswith("--executor.")]
     ex_cfg = apply_overrides(
-        ExecutorConfig(kind=args.executor, workers=args.workers), ex_extra, prefix="executor"
+        ExecutorConfig(kind=args.executor, workers=args.workers, wait=not getattr(args, "no_wait", False)),
+        ex_extra,
+        prefix="executor",
     )
     return ex_cfg, [e for e in extra if not e.startswith("--executor.")]

@@ -3,7 +3,8 @@
 Completion markers (``logs/<stage>/completions/<rank>``) make every run resumable: re-running the same build
 skips finished tasks and redoes only the unfinished ones, whose outputs are overwritten (intermediate files) or
 atomically replaced (shards), so nothing is lost or duplicated. Local and Ray run stages one after another;
-Slurm submits them all at once chained with ``afterok`` dependencies.
+Slurm submits them all at once chained with ``afterok`` dependencies and, unless ``wait=False``, follows the
+chain until it is done (``corpus.slurm``).
 
 Usage: ``run_stages(stages, ExecutorConfig(kind="local", workers=4), logs_dir)``
 """
@@ -35,15 +36,19 @@ class ExecutorConfig:
     partition: str = "cpu"  # slurm
     time: str = "24:00:00"  # slurm wall time per task
     cpus_per_task: int = 1  # slurm/ray
+    gpus_per_task: int = 0  # slurm/ray (``bench glue`` cells on GPUs)
     mem_per_cpu_gb: float = 2  # slurm/ray (Ray reserves this much per task: keep it below free memory)
     venv_path: str | None = None  # slurm: ``source`` this before running
     sbatch_args: dict[str, str] = field(default_factory=dict)
+    wait: bool = True  # slurm: follow the submitted chain to its end (False: return after submitting)
 
     def __post_init__(self) -> None:
         if self.kind not in EXECUTORS:
             raise CorpusError(f"unknown executor {self.kind!r}: choose one of {', '.join(EXECUTORS)}")
         if self.workers < 1:
             raise CorpusError(f"--workers must be >= 1, got {self.workers}")
+        if not self.mem_per_cpu_gb > 0:
+            raise CorpusError(f"--executor.mem_per_cpu_gb must be positive, got {self.mem_per_cpu_gb}")
 
 
 def make_executor(stage: Stage, cfg: ExecutorConfig, logging_dir: Path, depends: Any = None) -> Any:
@@ -59,19 +64,20 @@ def make_executor(stage: Stage, cfg: ExecutorConfig, logging_dir: Path, depends:
             logging_dir=str(logging_dir),
         )
     if cfg.kind == "slurm":
-        from datatrove.executor import SlurmPipelineExecutor
+        from corpus.slurm import ChainExecutor, slurm_mem
 
-        return SlurmPipelineExecutor(
+        return ChainExecutor(
             stage.steps,
             tasks=stage.tasks,
             time=cfg.time,
             partition=cfg.partition,
             cpus_per_task=cfg.cpus_per_task,
+            gpus_per_task=cfg.gpus_per_task,
             mem_per_cpu_gb=cfg.mem_per_cpu_gb,
             job_name=f"corpus-{stage.name}",
             logging_dir=str(logging_dir),
-            venv_path=cfg.venv_path,
-            sbatch_args=dict(cfg.sbatch_args) or None,
+            venv_path=cfg.venv_path or _this_venv(),
+            sbatch_args={"mem-per-cpu": slurm_mem(cfg.mem_per_cpu_gb), **cfg.sbatch_args},
             depends=depends,
         )
     try:
@@ -84,8 +90,15 @@ def make_executor(stage: Stage, cfg: ExecutorConfig, logging_dir: Path, depends:
         workers=cfg.workers,
         logging_dir=str(logging_dir),
         cpus_per_task=cfg.cpus_per_task,
+        gpus_per_task=cfg.gpus_per_task,
         mem_per_cpu_gb=cfg.mem_per_cpu_gb,
     )
+
+
+def _this_venv() -> str | None:
+    """This environment's activate script: jobs find ``launch_pickled_pipeline`` (and this datatrove) there."""
+    activate = Path(sys.prefix) / "bin" / "activate"
+    return str(activate) if sys.prefix != sys.base_prefix and activate.is_file() else None
 
 
 def stage_log_dir(logs: Path, index: int, stage: Stage) -> Path:
@@ -96,15 +109,20 @@ def stage_log_dir(logs: Path, index: int, stage: Stage) -> Path:
 def run_stages(
     stages: list[Stage], cfg: ExecutorConfig, logs: str | Path, *, progress: bool = True
 ) -> list[Any]:
-    """Run (local, ray) or submit (slurm) every stage in order; return the executors."""
+    """Run (local, ray) or submit (slurm; then wait unless ``cfg.wait`` is False) every stage in order; return
+    the executors."""
     logs = Path(logs)
     if cfg.kind == "slurm":
+        from corpus.slurm import submit_chain, wait_chain
+
         prev = None
         executors = []
         for i, stage in enumerate(stages):
             prev = make_executor(stage, cfg, stage_log_dir(logs, i, stage), depends=prev)
             executors.append(prev)
-        executors[-1].run()  # launches the whole chain through ``depends``
+        submit_chain(executors, logs)  # the last stage launches the whole chain through ``depends``
+        if cfg.wait:
+            wait_chain(executors, progress=progress)
         return executors
     if cfg.kind == "ray":
         _require_ray()
@@ -186,10 +204,15 @@ def _log_to(sink: Any, level: str = "INFO") -> None:
 
 
 def _require_ray() -> None:
-    """Import Ray and start a local instance unless one is already connected (``ray.init`` by the caller)."""
+    """Import Ray and connect: to the caller's ``ray.init``, else to a running cluster (``RAY_ADDRESS``, or a
+    head started on this machine with ``ray start --head``), else to a local instance started here."""
     try:
         import ray
     except ImportError:
         raise CorpusError("--executor ray needs the extra: uv sync --extra ray") from None
-    if not ray.is_initialized():
+    if ray.is_initialized():
+        return
+    try:
+        ray.init(address="auto", log_to_driver=False)
+    except ConnectionError:  # no running cluster: start one for this command
         ray.init(include_dashboard=False, log_to_driver=False)

@@ -5,6 +5,7 @@ Commands (``tok COMMAND --help`` for flags):
                [--allow-smaller-vocab]
   tok roberta  --output DIR [--src shared/data/bpe_gpt2_roberta]   (RoBERTa's own tokenizer from GPT-2's files)
   tok encode   --tokenizer DIR --input GLOB --output SHARDS [--workers N] [--valid-fraction F]
+               [--executor local|slurm|ray --tasks N --executor.FIELD=V]
   tok inspect  SHARDS [--verify] [--tokenizer DIR]
   tok decode   --tokenizer DIR [IDS ... | --shards SHARDS --doc N]
   tok bench    --tokenizer DIR --input GLOB [--max-bytes N]
@@ -59,6 +60,13 @@ def _add_encode(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--unit-mb", type=float, default=32.0, help="MB of text per shard (work unit)")
     p.add_argument("--seed", type=int, default=0, help="salt of the train/valid document hash")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--executor",
+        default="local",
+        choices=["local", "slurm", "ray"],
+        help="slurm/ray: spread the units over --tasks cluster tasks (settings: --executor.FIELD=V)",
+    )
+    p.add_argument("--tasks", type=int, default=1, help="slurm/ray: tasks the units are spread over")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -108,7 +116,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tok`` console script."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not (args.cmd == "encode" and all(e.startswith("--executor.") for e in extra)):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     from corpus import CorpusFormatError
 
     from tokenizer import commands

@@ -60,7 +60,7 @@ def cmd_roberta(args: argparse.Namespace) -> int:
 
 
 def cmd_encode(args: argparse.Namespace) -> int:
-    from tokenizer.encode.job import EncodeConfig, run_encode
+    from tokenizer.encode.job import EncodeConfig, EncodeError, run_encode
 
     cfg = EncodeConfig(
         tokenizer=args.tokenizer,
@@ -71,7 +71,18 @@ def cmd_encode(args: argparse.Namespace) -> int:
         unit_bytes=max(1, int(args.unit_mb * 1e6)),
         seed=args.seed,
     )
-    stats = run_encode(cfg, progress=not args.quiet)
+    if args.executor == "local":
+        if args.extra:
+            raise EncodeError(f"{args.extra[0]} needs --executor slurm or ray")
+        stats = run_encode(cfg, progress=not args.quiet)
+    else:
+        from common import apply_overrides
+        from corpus.executors import ExecutorConfig
+
+        from tokenizer.encode.cluster import run_encode_on
+
+        ex_cfg = apply_overrides(ExecutorConfig(kind=args.executor), args.extra, prefix="executor")
+        stats = run_encode_on(cfg, ex_cfg, tasks=args.tasks, progress=not args.quiet)
     print(
         f"encoded {stats['docs']} docs, {stats['tokens']} tokens from {stats['bytes'] / 1e6:.1f} MB "
         f"in {stats['units']} units -> {args.output} ({stats['mb_per_s_this_run']:.1f} MB/s this run)"

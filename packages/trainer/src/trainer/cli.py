@@ -83,6 +83,13 @@ def cmd_train(argv: list[str]) -> int:
     result = train(cfg)
     if os.environ.get("RANK", "0") != "0":
         return 0
+    if result.stopped_by:
+        print(
+            f"stopped by {result.stopped_by} at step {result.step}: checkpoint {result.checkpoint}; "
+            "continue with --resume",
+            file=sys.stderr,
+        )
+        return 0
     valid = f", valid loss {result.valid[max(result.valid)]:.4f}" if result.valid else ""
     last = f", train loss {result.losses[max(result.losses)]:.4f}" if result.losses else ""
     print(f"done: step {result.step}{last}{valid}; checkpoint {result.checkpoint}", file=sys.stderr)

@@ -33,6 +33,7 @@ from trainer.model import (
     resolve_attention,
 )
 from trainer.precision import autocast
+from trainer.preempt import StopSignal
 from trainer.run import RunState, bare, build_run, save_run
 
 
@@ -46,6 +47,7 @@ class TrainResult:
     losses: dict[int, float] = field(default_factory=dict)
     valid: dict[int, float] = field(default_factory=dict)
     checkpoint: Path | None = None
+    stopped_by: str = ""  # the signal that stopped the run early ("SIGUSR1", "SIGTERM"), checkpoint saved
 
 
 @dataclass
@@ -90,7 +92,9 @@ def train(config: Config) -> TrainResult:
         log = _open_log(s, ctx, total=max_steps)
         prefetch = Prefetcher(s.train_set, s.sampler, ctx.rank, s.accum, start=s.step)
         bare(s.model).train()
+        signal_stop = StopSignal()
         try:
+            signal_stop.__enter__()  # SIGUSR1/SIGTERM: checkpoint at the current step and return
             while s.step < stop:
                 out = train_step(s, prefetch.get(s.step), ctx)  # this step's micro-batches of host ids
                 log.step(out.tokens)
@@ -104,11 +108,16 @@ def train(config: Config) -> TrainResult:
                         )
                     log.valid(s.step, valid_loss, n)
                     result.valid[s.step] = valid_loss
-                if s.step % cfg.run.save_every == 0 or end or s.step == stop:
+                signalled = s.step < stop and signal_stop.requested(s.step, ctx, cfg.run.log_every)
+                if s.step % cfg.run.save_every == 0 or end or s.step == stop or signalled:
                     with log.paused():
                         s.tokens_seen = int(s.tokens_seen)
                         result.checkpoint = save_run(s, ctx, valid_loss)
+                if signalled:
+                    result.stopped_by = signal_stop.name
+                    break
         finally:
+            signal_stop.__exit__()
             prefetch.close()
             log.close()
         result.step = s.step

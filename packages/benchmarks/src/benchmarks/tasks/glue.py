@@ -119,8 +119,10 @@ def run_task(
     init_dir: Path | None = None,
     save_models: bool = False,
     tensorboard: Path | None = None,
-) -> BenchResult:
-    """Run (or resume) every cell of ``recipe`` for ``task`` and write ``out/{task}.json``."""
+    only: tuple[int, float, int] | None = None,
+) -> BenchResult | None:
+    """Run (or resume) every cell of ``recipe`` for ``task`` and write ``out/{task}.json``; ``only``: run just
+    that (batch size, lr, seed) cell and write no result (a cluster job; the submitter writes it)."""
     from transformers import AutoTokenizer
 
     from benchmarks.finetune import cell_runner, pick_device
@@ -152,7 +154,9 @@ def run_task(
         tensorboard=tensorboard,
     )
     settings = {"checkpoint": checkpoint, "init": init, "data": data.source, "n_train": len(train_ex)}
-    cells = run_sweep(out, task, recipe, settings, run_cell)
+    cells = run_sweep(out, task, recipe, settings, run_cell, only=only)
+    if only is not None:
+        return None
     return write_sweep_result(
         out,
         task,
@@ -176,12 +180,14 @@ def run_glue(
     recipe: Recipe | None = None,
     init_from: str | Path | None = None,
     save_models: bool = False,
-    tensorboard: Path | None = None,
+    tensorboard: str | Path | None = None,
     log: Callable[[str], None] = print,
+    only: tuple[str, int, float, int] | None = None,
 ) -> list[BenchResult]:
     """Finetune ``checkpoint`` on ``tasks`` (names or ``"all"``) and return one ``BenchResult`` per task run.
 
     With ``tasks="all"``, a task without data is logged as ``skipped: no data`` instead of failing.
+    ``only=(task, batch size, lr, seed)``: run just that cell, write nothing else (``benchmarks.cluster``).
     """
     from benchmarks.tasks.glue_data import parse_tasks
 
@@ -193,7 +199,7 @@ def run_glue(
     out = Path(out)
     results = []
     with as_hf_folder(checkpoint) as hf_dir:
-        for task in names:
+        for task in names if only is None else [only[0]]:
             try:
                 data = load_glue(task, data_dir)
             except MissingData as e:
@@ -201,19 +207,21 @@ def run_glue(
                     raise
                 log(f"{task}: skipped: no data ({e})")
                 continue
-            results.append(
-                run_task(
-                    task,
-                    data,
-                    hf_dir,
-                    str(checkpoint),
-                    out,
-                    recipe,
-                    init_dir=init_dir,
-                    save_models=save_models,
-                    tensorboard=tensorboard,
-                )
+            result = run_task(
+                task,
+                data,
+                hf_dir,
+                str(checkpoint),
+                out,
+                recipe,
+                init_dir=init_dir,
+                save_models=save_models,
+                tensorboard=Path(tensorboard) if tensorboard else None,
+                only=None if only is None else only[1:],
             )
+            if result is None:
+                continue
+            results.append(result)
             log(
                 f"{task}: {results[-1].metric} median {results[-1].median:.4f} over seeds {results[-1].seeds}"
             )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corpus.buildkit import WORK_DIR, finish_stats, record_settings
+from corpus.buildkit import WORK_DIR, finish_stats, record_settings, submission_facts
 from corpus.decontam.build import with_decontamination
 from corpus.decontam.config import DecontamConfig
 from corpus.errors import CorpusError
@@ -94,7 +94,8 @@ def build_cc_news(
     """Build CC-NEWS into ``output``; return the stats written to ``output/stats.json``.
 
     ``config`` (when given) overrides source/months/limit/tasks/extractor. With the Slurm executor the jobs are
-    submitted and the function returns the submission facts (stats are written by ``corpus stats`` later).
+    submitted, followed to the end and the same stats written (``wait=False``: the function returns the submission
+    facts once submitted; re-running it waits and writes the stats).
     """
     cfg = config or CCNewsConfig(
         source=str(source),
@@ -113,6 +114,6 @@ def build_cc_news(
     logs = output / WORK_DIR / "logs"
     start = time.time()
     run_stages(stages, ex_cfg, logs, progress=progress)
-    if ex_cfg.kind == "slurm":
-        return {"submitted_stages": [s.name for s in stages], **listing}
+    if ex_cfg.kind == "slurm" and not ex_cfg.wait:
+        return submission_facts(stages, listing)
     return finish_stats(output, listing, wall_s=time.time() - start, source=cfg.source)

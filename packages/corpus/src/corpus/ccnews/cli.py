@@ -6,9 +6,8 @@ Usage: ``corpus build cc-news --from 2016-09 --to 2019-02 --source ../shared/dat
 from __future__ import annotations
 
 import argparse
-import json
 
-from corpus.buildkit import add_decontaminate_args
+from corpus.buildkit import add_decontaminate_args, add_no_wait
 from corpus.sources import DEFAULT_SOURCE
 
 
@@ -34,6 +33,7 @@ def add_parser(kinds) -> None:  # noqa: ANN001 - argparse's private _SubParsersA
     cc.add_argument("--workers", type=int, default=1, help="tasks run at once (local/ray)")
     cc.add_argument("--limit", type=int, default=None, help="read at most N HTML pages in total")
     cc.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_no_wait(cc)
     add_decontaminate_args(cc)
     cc.set_defaults(run=run)
 
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     """Build CC-NEWS from parsed arguments plus ``--section.field=value`` overrides."""
     from common import apply_overrides
 
-    from corpus.buildkit import decontam_config, executor_config
+    from corpus.buildkit import decontam_config, executor_config, print_result
     from corpus.ccnews.build import CCNewsConfig, build_cc_news
     from corpus.steps.extract import ExtractConfig
 
@@ -58,6 +58,5 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     ex_cfg, rest = executor_config(args, extra)
     cfg = apply_overrides(cfg, rest)
     stats = build_cc_news(output=args.output, config=cfg, executor=ex_cfg, progress=not args.quiet)
-    stats.pop("stages", None)
-    print(json.dumps(stats, indent=2))
+    print_result(stats, args.output)
     return 0

@@ -164,7 +164,7 @@ def decontaminate(
     )
     cfg = executor or ExecutorConfig()
     run_stages(plan.stages, cfg, plan.logs, progress=progress)
-    if cfg.kind == "slurm":
+    if cfg.kind == "slurm" and not cfg.wait:
         return {"submitted": True, "output": str(output)}
     report = json.loads((output / REPORT_JSON).read_text(encoding="utf-8"))
     report["seconds"] = round(time.perf_counter() - start, 3)

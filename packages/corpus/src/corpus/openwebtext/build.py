@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corpus.buildkit import WORK_DIR, cpu_seconds, finish_stats, record_settings
+from corpus.buildkit import WORK_DIR, cpu_seconds, finish_stats, record_settings, submission_facts
 from corpus.decontam.build import with_decontamination
 from corpus.decontam.config import DecontamConfig
 from corpus.errors import CorpusError
@@ -121,8 +121,8 @@ def build_openwebtext(
     start, cpu0 = time.time(), cpu_seconds()
     stages, facts = openwebtext_stages(cfg, output, progress=progress)
     run_stages(stages, ex_cfg, output / WORK_DIR / "logs", progress=progress)
-    if ex_cfg.kind == "slurm":
-        return {"submitted_stages": [s.name for s in stages], **facts}
+    if ex_cfg.kind == "slurm" and not ex_cfg.wait:
+        return submission_facts(stages, facts)
     return finish_stats(
         output, facts, wall_s=time.time() - start, cpu_s=cpu_seconds() - cpu0, source=cfg.fetch.source
     )

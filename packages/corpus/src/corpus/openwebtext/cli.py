@@ -6,7 +6,6 @@ Usage: ``corpus build openwebtext --submissions 'RS_*.zst' --output OUT [--min-s
 from __future__ import annotations
 
 import argparse
-import json
 
 from corpus.buildkit import add_decontaminate_args, add_executor_args
 from corpus.sources import DEFAULT_SOURCE
@@ -49,7 +48,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     """Build OpenWebText from parsed arguments plus ``--section.field=value`` overrides."""
     from common import apply_overrides
 
-    from corpus.buildkit import decontam_config, executor_config
+    from corpus.buildkit import decontam_config, executor_config, print_result
     from corpus.openwebtext.build import OpenWebTextConfig, build_openwebtext
     from corpus.openwebtext.cdx import CdxConfig
     from corpus.openwebtext.fetch import FetchConfig
@@ -68,6 +67,5 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     ex_cfg, rest = executor_config(args, extra)
     cfg = apply_overrides(cfg, rest)
     stats = build_openwebtext(cfg, args.output, executor=ex_cfg, progress=not args.quiet)
-    stats.pop("stages", None)
-    print(json.dumps(stats, indent=2))
+    print_result(stats, args.output)
     return 0

@@ -3,7 +3,8 @@
 Stages: list ``crawl-data/CRAWL/warc.paths.gz``; the CC-NEWS document stage (WARC records -> extraction ->
 English/length/quality filters) and dedup stages; the last dedup stage scores each surviving document
 (``StoriesScorer``) and records the scores (``ScoreRecorder``) instead of writing shards. Then the threshold
-search streams the score files (``plan_selection``, O(k) memory), and a select stage keeps the top fraction
+search, a one-task stage of its own (``SelectionPlanner``), streams the score files (``plan_selection``, O(k)
+memory), so the whole build is one chain on every executor (Slurm included), and a select stage keeps the top fraction
 and writes the contract shards (``source = "stories"``), decontaminated when ``cfg.decontam`` names evaluation sets. Re-running the same command resumes.
 
 Usage: ``stats = build_stories(StoriesConfig(source=mirror, crawl="CC-MAIN-2018-05", queries=wsc_xml), out)``
@@ -11,6 +12,7 @@ Usage: ``stats = build_stories(StoriesConfig(source=mirror, crawl="CC-MAIN-2018-
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corpus.buildkit import WORK_DIR, cpu_seconds, finish_stats, record_settings
+from corpus.buildkit import WORK_DIR, cpu_seconds, finish_stats, record_settings, submission_facts
 from corpus.decontam.build import prepare_index, with_decontamination
 from corpus.decontam.config import DecontamConfig
 from corpus.errors import CorpusError
@@ -31,8 +33,7 @@ from corpus.steps.filters import FilterConfig
 from corpus.steps.io import CorpusShardWriter, RankJsonlReader
 from corpus.steps.warc import WarcRecordReader
 from corpus.stories.queries import load_queries
-from corpus.stories.select import plan_selection, save_plan
-from corpus.stories.steps import ScoreRecorder, StoriesScorer, TopFractionFilter
+from corpus.stories.steps import ScoreRecorder, SelectionPlanner, StoriesScorer, TopFractionFilter
 
 SOURCE_NAME = "stories"
 SCORED_DIR = "40_scored"
@@ -121,10 +122,6 @@ def build_stories(
 ) -> dict[str, Any]:
     """Build Stories into ``output``; return the stats written to ``output/stats.json``."""
     ex_cfg = executor or ExecutorConfig()
-    if ex_cfg.kind == "slurm":
-        raise CorpusError(
-            "build stories runs its threshold search between stages: use --executor local or ray"
-        )
     output = Path(output)
     questions = load_queries(cfg.queries)
     prepare_index(cfg.decontam, output / WORK_DIR)  # a bad evaluation path fails now, not after scoring
@@ -132,13 +129,20 @@ def build_stories(
     start, cpu0 = time.time(), cpu_seconds()
     stages, facts = score_stages(cfg, output, questions, progress=progress)
     logs = output / WORK_DIR / "logs"
-    run_stages(stages, ex_cfg, logs, progress=progress)
-    plan = plan_selection(output / WORK_DIR / SCORES_DIR, cfg.top_fraction)
-    save_plan(plan, output / WORK_DIR / PLAN_FILE)
+    work = output / WORK_DIR
+    plan_stage = Stage(
+        name="selection-plan",
+        tasks=1,
+        steps=[SelectionPlanner(work / SCORES_DIR, cfg.top_fraction, work / PLAN_FILE)],
+    )
     select = select_stage(cfg, output, facts["tasks"])
-    final = with_decontamination([select], output, cfg.decontam, work=output / WORK_DIR, tasks=facts["tasks"])
-    run_stages(final, ex_cfg, logs, progress=progress)  # logs/00_select..., beside the score stages' folders
-    facts["selection"] = {"scored": plan.total, "kept": plan.keep, "threshold": plan.threshold}
+    final = with_decontamination([select], output, cfg.decontam, work=work, tasks=facts["tasks"])
+    chain = [*stages, plan_stage, *final]  # one chain: Slurm submits it at once, with afterok between stages
+    run_stages(chain, ex_cfg, logs, progress=progress)
+    if ex_cfg.kind == "slurm" and not ex_cfg.wait:
+        return submission_facts(chain, facts)
+    plan = json.loads((work / PLAN_FILE).read_text(encoding="utf-8"))
+    facts["selection"] = {"scored": plan["total"], "kept": plan["keep"], "threshold": plan["threshold"]}
     return finish_stats(
         output, facts, wall_s=time.time() - start, cpu_s=cpu_seconds() - cpu0, source=cfg.source
     )

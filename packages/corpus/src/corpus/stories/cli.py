@@ -6,7 +6,6 @@ Usage: ``corpus build stories --source SRC --crawl CC-MAIN-2018-05 --output OUT 
 from __future__ import annotations
 
 import argparse
-import json
 
 from corpus.buildkit import add_decontaminate_args, add_executor_args
 from corpus.sources import DEFAULT_SOURCE
@@ -49,7 +48,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     """Build Stories from parsed arguments plus ``--section.field=value`` overrides."""
     from common import apply_overrides
 
-    from corpus.buildkit import decontam_config, executor_config
+    from corpus.buildkit import decontam_config, executor_config, print_result
     from corpus.stories.build import StoriesConfig, build_stories
 
     cfg = StoriesConfig(
@@ -64,6 +63,5 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     ex_cfg, rest = executor_config(args, extra)
     cfg = apply_overrides(cfg, rest)
     stats = build_stories(cfg, args.output, executor=ex_cfg, progress=not args.quiet)
-    stats.pop("stages", None)
-    print(json.dumps(stats, indent=2))
+    print_result(stats, args.output)
     return 0

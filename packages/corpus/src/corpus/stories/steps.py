@@ -86,3 +86,21 @@ class TopFractionFilter(PipelineStep):
                 yield doc
             else:
                 self.stat_update("dropped_below_top_fraction")
+
+
+class SelectionPlanner(PipelineStep):
+    """The threshold search as a one-task stage of its own (``plan_selection`` over every task's score file,
+    saved for ``TopFractionFilter``), so a cluster chain can run it between the score and select stages."""
+
+    name = "📐 Stories selection plan"
+    type = "🔻 - FILTER"
+
+    def __init__(self, scores_dir: str | Path, fraction: float, plan_path: str | Path) -> None:
+        super().__init__()
+        self.scores_dir, self.fraction, self.plan_path = str(scores_dir), fraction, str(plan_path)
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        from corpus.stories.select import plan_selection, save_plan
+
+        save_plan(plan_selection(self.scores_dir, self.fraction), self.plan_path)
+        yield from ()

@@ -103,9 +103,8 @@ def _load_marker(cfg: EncodeConfig, index: int, docs: list[tuple[str, str]]) -> 
     return res
 
 
-def run_encode(cfg: EncodeConfig, progress: bool = True) -> dict[str, Any]:
-    """Run (or resume) the job; return the manifest's ``encode`` stats (docs, tokens, bytes, seconds, MB/s)."""
-    t_start = time.perf_counter()
+def open_job(cfg: EncodeConfig) -> Tokenizer:
+    """Load the tokenizer and pin the job in ``.progress/job.json`` (refusing another job's folder)."""
     try:
         tok = Tokenizer.from_dir(cfg.tokenizer)
         check_settings(
@@ -117,6 +116,26 @@ def run_encode(cfg: EncodeConfig, progress: bool = True) -> dict[str, Any]:
         )
     except (TokenizerError, InputError) as e:
         raise EncodeError(str(e)) from None
+    return tok
+
+
+def encode_missing_units(cfg: EncodeConfig, tok: Tokenizer, rank: int = 0, world_size: int = 1) -> int:
+    """Encode the units ``index % world_size == rank`` that have no marker yet (one task of a cluster job);
+    return how many it encoded. Other units are read past without tokenizing."""
+    global _WORKER_TOK
+    _WORKER_TOK = tok
+    done = 0
+    for index, docs, _size in iter_units(cfg.inputs, cfg.unit_bytes):
+        if index % world_size == rank and _load_marker(cfg, index, docs) is None:
+            _work(cfg, index, docs)
+            done += 1
+    return done
+
+
+def run_encode(cfg: EncodeConfig, progress: bool = True) -> dict[str, Any]:
+    """Run (or resume) the job; return the manifest's ``encode`` stats (docs, tokens, bytes, seconds, MB/s)."""
+    t_start = time.perf_counter()
+    tok = open_job(cfg)
     workers = cfg.workers or len(os.sched_getaffinity(0))
     global _WORKER_TOK
     _WORKER_TOK = tok
