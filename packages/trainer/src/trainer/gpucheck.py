@@ -98,7 +98,7 @@ def _masker(vocab: int):
 
 
 def _ours(mcfg, device, *, compile_: bool, attention: str, seed: int = 0, backend: str = "inductor"):
-    """(model handle, bare model, fused-when-CUDA AdamW) as ``run.build_run`` makes them."""
+    """(model handle, bare model, fused AdamW) as ``run.build_run`` makes them."""
     import torch
 
     from trainer.config import OptimConfig
@@ -107,7 +107,7 @@ def _ours(mcfg, device, *, compile_: bool, attention: str, seed: int = 0, backen
 
     torch.manual_seed(seed)
     bare = Roberta(mcfg).to(device).train()
-    opt, _ = build_optimizer(bare, OptimConfig(warmup_steps=1), fused=device.type == "cuda")
+    opt, _ = build_optimizer(bare, OptimConfig(warmup_steps=1))
     return (torch.compile(bare, backend=backend) if compile_ else bare), bare, opt
 
 
