@@ -26,7 +26,9 @@ PATHS = [
     pytest.param({"run.attention": "jagged"}, id="jagged"),
     # CPU inductor compiles take minutes on a loaded 2-core machine: slow only
     pytest.param({"run.compile": True, "run.attention": "masked"}, id="compiled", marks=pytest.mark.slow),
-    pytest.param({"run.compile": True, "run.attention": "jagged"}, id="compiled-jagged", marks=pytest.mark.slow),
+    pytest.param(
+        {"run.compile": True, "run.attention": "jagged"}, id="compiled-jagged", marks=pytest.mark.slow
+    ),
 ]
 
 
