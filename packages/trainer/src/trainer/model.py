@@ -8,7 +8,9 @@ export/import in ``trainer.export`` is a plain renaming.
 Two attention paths, numerically the same model: the *masked* one (padded (B, T) blocks, an SDPA key mask
 from ``attention_mask`` whenever a block is padded) and the *jagged* one (``pack_batch``: the real tokens of
 the micro-batch packed into one (N, H) stream, so no matmul touches a pad, and attention over a nested jagged
-tensor, which needs no mask and so can use the flash / memory-efficient kernels on a GPU). The MLM head runs
+tensor, which needs no mask and so can use the flash / memory-efficient kernels on a GPU; on CPU the packed
+q/k/v are re-padded only inside attention). Dropout and padded attention come from ``trainer.ops`` (torch's
+kernels on a GPU, a faster dropout on CPU). The MLM head runs
 on a fixed number of positions (``capacity``, see ``masking.mlm_capacity``) so shapes are static and nothing
 waits for the device. ``fit_model_config`` fits the configured shape to the shards (vocabulary, pad id) or
 takes it from an imported Hugging Face model.
