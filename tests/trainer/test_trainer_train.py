@@ -1,4 +1,4 @@
-"""Training: exact resume, real 2-process DDP (gloo) == 1 process with 2x accumulation, logs and plot."""
+"""Training: exact resume, real 2-process DDP (gloo) == 1 process with 2x accumulation, logs and plot, and the\nHF export of the trained checkpoint, on every attention path and compiled (slow)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from trainer import apply_overrides, load_checkpoint, plot_run, preset, train
 from trainer.checkpoint import list_checkpoints
+from trainer.config import ModelConfig
 from trainer.errors import TrainerError
+from trainer.export import export_hf
+from trainer.model import Roberta, attention_mask, pack_batch
 from trainer_kit import tiny_overrides
 
 
@@ -26,6 +30,9 @@ PATHS = [
     pytest.param({"run.attention": "jagged"}, id="jagged"),
     # CPU inductor compiles take minutes on a loaded 2-core machine: slow only
     pytest.param({"run.compile": True, "run.attention": "masked"}, id="compiled", marks=pytest.mark.slow),
+    pytest.param(
+        {"run.compile": True, "run.attention": "jagged"}, id="compiled-jagged", marks=pytest.mark.slow
+    ),
 ]
 
 
@@ -50,6 +57,29 @@ def test_stop_and_resume_equals_straight_run(
     assert cfg["model"]["vocab_size"] == 2048 and cfg["preset"] == "tiny"
     assert plot_run(tmp_path / "b").stat().st_size > 10_000
     assert [p.name for p in list_checkpoints(tmp_path / "b")] == ["step_00000003", "step_00000006"]
+    assert_export_matches_transformers(tmp_path / "a", tmp_path / "hf")
+
+
+def assert_export_matches_transformers(run_dir: Path, out: Path) -> None:
+    """The run's checkpoint exported for Hugging Face: ``RobertaForMaskedLM`` logits equal ours on the real
+    positions of a padded batch, through both attention paths."""
+    from transformers import RobertaForMaskedLM
+
+    ckpt = load_checkpoint(run_dir)
+    ours = Roberta(ModelConfig(**ckpt.meta["model"])).eval()
+    ours.load_state_dict(ckpt.state["model"])
+    hf = RobertaForMaskedLM.from_pretrained(export_hf(run_dir, out)).eval()
+    ids = np.random.default_rng(0).integers(4, ours.cfg.vocab_size, (3, 40))
+    ids[:, 0], ids[1, 25:], ids[2, 7:] = 0, 1, 1
+    x = torch.from_numpy(ids)
+    keep = x.ne(1)
+    with torch.no_grad():
+        theirs = hf(input_ids=x, attention_mask=keep.long()).logits[keep]
+        masked = ours(x, attn_mask=attention_mask(x, 1))[keep]
+        packing = pack_batch(ids, 1, torch.device("cpu"))
+        jagged = ours.lm_head(ours.encode(x, packing=packing), ours.embeddings.word_embeddings.weight)
+    assert (masked - theirs).abs().max() < 1e-4
+    assert (jagged - theirs).abs().max() < 1e-4
 
 
 def test_keep_last_and_refuse_overwrite(reuters_shards: tuple[Path, Path], tmp_path: Path) -> None:

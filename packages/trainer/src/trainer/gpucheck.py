@@ -28,11 +28,14 @@ from typing import Any
 
 from common import Parser, positive_int
 
+from trainer.gpucheck_hf import hf_row
+from trainer.gpucheck_summary import summary
+from trainer.gpucheck_timing import WARMUP, timed
+
 BF16_RTOL = 2e-2  # bf16 autocast vs fp32: mean relative loss difference over the 20 steps
 COMPILE_RTOL = 1e-3  # compiled vs eager (same precision): max relative loss difference
 GRID = [(512, 32), (512, 64), (128, 128), (128, 256)]
 SMOKE_GRID = [(64, 4)]
-WARMUP = [3]  # untimed steps per shape (1 in the smoke run)
 
 
 @dataclasses.dataclass
@@ -98,7 +101,7 @@ def _masker(vocab: int):
 
 
 def _ours(mcfg, device, *, compile_: bool, attention: str, seed: int = 0, backend: str = "inductor"):
-    """(model handle, bare model, fused-when-CUDA AdamW) as ``run.build_run`` makes them."""
+    """(model handle, bare model, fused AdamW) as ``run.build_run`` makes them."""
     import torch
 
     from trainer.config import OptimConfig
@@ -107,7 +110,7 @@ def _ours(mcfg, device, *, compile_: bool, attention: str, seed: int = 0, backen
 
     torch.manual_seed(seed)
     bare = Roberta(mcfg).to(device).train()
-    opt, _ = build_optimizer(bare, OptimConfig(warmup_steps=1), fused=device.type == "cuda")
+    opt, _ = build_optimizer(bare, OptimConfig(warmup_steps=1))
     return (torch.compile(bare, backend=backend) if compile_ else bare), bare, opt
 
 
@@ -141,8 +144,9 @@ def our_step(model, opt, ids_np, masker, pad, device, *, step: int, attention: s
     return loss.detach()
 
 
-def sdpa_kernels(s: Setup, attention: str, dtype) -> list[str]:
-    """Names of the attention kernels (or CPU ops) the profiler sees in one forward + backward."""
+def sdpa_kernels(s: Setup, attention: str, dtype) -> dict[str, Any]:
+    """What runs for our attention in one training forward + backward: the attention ops (CPU side) and
+    device kernels the profiler sees, and the backend they add up to (``attention_backend``)."""
     import torch
     from torch.profiler import ProfilerActivity, profile
 
@@ -153,8 +157,33 @@ def sdpa_kernels(s: Setup, attention: str, dtype) -> list[str]:
         our_step(model, opt, ids, s.masker, s.pad, s.device, step=0, attention=attention, dtype=dtype)
         if s.device.type == "cuda":
             torch.cuda.synchronize()
-    keys = ("attention", "flash", "fmha", "sdpa", "efficient", "cudnn")
-    return sorted({e.key for e in prof.key_averages() if any(k in e.key.lower() for k in keys)})
+    ops, kernels = set(), set()
+    for e in prof.events():
+        on_device = str(getattr(e, "device_type", "")).endswith("CUDA")
+        name = e.name
+        if on_device and any(k in name.lower() for k in ("flash", "fmha", "attention", "sdpa", "efficient")):
+            kernels.add(name[:160])
+        elif name.startswith("aten::") and any(k in name for k in ("attention", "sdpa", "bmm")):
+            ops.add(name)
+    return {
+        "ops": sorted(ops),
+        "kernels": sorted(kernels),
+        "attention_backend": attention_backend(ops, kernels),
+    }
+
+
+def attention_backend(ops: set[str], kernels: set[str]) -> str:
+    """flash | efficient | cudnn | math: the SDPA backend that ``ops`` / device ``kernels`` names show.
+    On CPU in training (dropout on) our attention is the written-out math of ``trainer.ops``."""
+    names = " ".join(sorted(ops | kernels)).lower()
+    for backend, keys in (
+        ("flash", ("flash",)),
+        ("efficient", ("efficient", "fmha_cutlass", "mem_eff")),
+        ("cudnn", ("cudnn_attention", "cudnn", "sdpa_cudnn")),
+    ):
+        if any(k in names for k in keys):
+            return backend
+    return "math"
 
 
 def precision_checks(s: Setup, steps: int, attention: str) -> dict[str, Any]:
@@ -196,48 +225,6 @@ def precision_checks(s: Setup, steps: int, attention: str) -> dict[str, Any]:
     }
 
 
-def _timed(fn, steps: int, warmup: int, device) -> float:
-    """Seconds for ``steps`` calls of ``fn(k)`` after ``warmup`` untimed ones (device synchronised)."""
-    import torch
-
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    for k in range(warmup):
-        fn(k)
-    sync()
-    t0 = time.perf_counter()
-    for k in range(warmup, warmup + steps):
-        fn(k)
-    sync()
-    return time.perf_counter() - t0
-
-
-def hf_step_fn(s: Setup, ids_all, micro: int, dtype):
-    """``RobertaForMaskedLM`` (SDPA attention, fused AdamW on CUDA) on the same blocks, masked on the device
-    with the same masker; returns ``fn(k)`` running step ``k``."""
-    import torch
-    from transformers import RobertaConfig, RobertaForMaskedLM
-
-    from trainer.distributed import to_device
-    from trainer.export import hf_config
-    from trainer.masking import mask_seed
-    from trainer.precision import autocast
-
-    torch.manual_seed(0)
-    hf = RobertaForMaskedLM(RobertaConfig(**hf_config(s.mcfg), attn_implementation="sdpa")).to(s.device)
-    opt = torch.optim.AdamW(hf.parameters(), lr=1e-4, fused=s.device.type == "cuda")
-
-    def fn(k: int) -> None:
-        ids = to_device(ids_all[(k % (len(ids_all) // micro)) * micro :][:micro].copy(), s.device)
-        inputs, labels = s.masker(ids, seed=mask_seed(0, k))
-        with autocast(s.device, dtype):
-            loss = hf(input_ids=inputs, attention_mask=ids.ne(s.pad).long(), labels=labels).loss
-        loss.backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-
-    return fn
-
-
 def throughput(s: Setup, ids_all, micro: int, *, compile_: bool, attention: str, dtype, steps: int) -> dict:
     """Real tokens/s, MFU (both conventions), padding fraction and peak memory of our step at one shape."""
     import numpy as np
@@ -258,7 +245,7 @@ def throughput(s: Setup, ids_all, micro: int, *, compile_: bool, attention: str,
     if s.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     warmup = WARMUP[0]
-    secs = _timed(fn, steps, warmup, s.device)
+    secs = timed(fn, steps, warmup, s.device)
     real = sum(int(np.count_nonzero(chunk(k) != s.pad)) for k in range(warmup, warmup + steps))
     tps = real / secs
     seq_len = ids_all.shape[1]
@@ -275,7 +262,7 @@ def throughput(s: Setup, ids_all, micro: int, *, compile_: bool, attention: str,
 def grid(args: argparse.Namespace, dev, dtype, attention: str, deadline: float) -> list[dict]:
     """Every (seq_len, micro) of the grid: ours eager and compiled, HF eager, same blocks."""
 
-    rows = []
+    rows, cost = [], {}  # cost: seconds the last cell of each kind took (a compile dominates the first)
     for seq_len, micro in SMOKE_GRID if args.smoke else GRID:
         mcfg = _model_config(args, seq_len)
         ids_all = _blocks(args, seq_len, micro * 4, mcfg.vocab_size)
@@ -286,15 +273,18 @@ def grid(args: argparse.Namespace, dev, dtype, attention: str, deadline: float) 
         for name, fn, extra in (
             ("eager", throughput, {"compile_": False, **kw}),
             ("compiled", throughput, {"compile_": True, **kw}),
-            ("hf", _hf_row, {"dtype": dtype, "steps": args.steps}),
+            ("hf", hf_row, {"dtype": dtype, "steps": args.steps}),
         ):
-            if time.monotonic() > deadline:
+            if time.monotonic() + cost.get(name, 0.0) > deadline:
                 row[name] = "skipped: over --budget-s"
                 continue
+            t0 = time.monotonic()
             try:
                 row[name] = fn(*shape, **extra)
             except Exception as e:  # noqa: BLE001 - one failing shape (e.g. out of memory) must not hide the rest
                 row[name] = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:200]}"
+            cost[name] = time.monotonic() - t0
+            _free(dev)
         ours = [r["tokens_per_s"] for r in (row["eager"], row["compiled"]) if isinstance(r, dict)]
         if ours and isinstance(row["hf"], dict):
             row["ours_over_hf"] = max(ours) / row["hf"]["tokens_per_s"]
@@ -302,18 +292,15 @@ def grid(args: argparse.Namespace, dev, dtype, attention: str, deadline: float) 
     return rows
 
 
-def _hf_row(s: Setup, ids_all, micro: int, *, dtype, steps: int) -> dict:
-    """Real tokens/s of the HF loop at one shape."""
-    import numpy as np
+def _free(dev) -> None:
+    """Hand cached blocks back between cells, so one shape's leftovers cannot push the next out of memory."""
+    import gc
 
-    fn = hf_step_fn(s, ids_all, micro, dtype)
-    n_chunks = len(ids_all) // micro
-    secs = _timed(fn, steps, WARMUP[0], s.device)
-    real = sum(
-        int(np.count_nonzero(ids_all[(k % n_chunks) * micro :][:micro] != s.pad))
-        for k in range(WARMUP[0], WARMUP[0] + steps)
-    )
-    return {"tokens_per_s": real / secs}
+    import torch
+
+    gc.collect()
+    if dev.type == "cuda":
+        torch.cuda.empty_cache()
 
 
 def _backend(args: argparse.Namespace) -> str:
@@ -347,52 +334,6 @@ def run_check(args: argparse.Namespace) -> dict[str, Any]:
     res["grid"] = grid(args, dev, dtype, attention, deadline)
     res["seconds"] = time.monotonic() - t0
     return res
-
-
-def summary(res: dict[str, Any]) -> str:
-    """The markdown summary of ``run_check``'s result."""
-    v, p = res["versions"], res["precision"]
-    lines = [
-        f"# gpucheck{' (smoke, CPU)' if res['smoke'] else ''}",
-        "",
-        f"torch {v['torch']}, CUDA {v['cuda']}, cuDNN {v['cudnn']}; device {v['device']}; "
-        f"peak {v['peak_flops']} ({v['peak_source']}); attention path {res['attention_path']}",
-        "",
-        "SDPA kernels: " + "; ".join(f"{k}: {', '.join(n) or '-'}" for k, n in res["sdpa_kernels"].items()),
-        "",
-        f"bf16 vs fp32 over {p['steps']} steps: mean rel diff {p['bf16_mean_rel_diff']:.2e} "
-        f"(tolerance {p['bf16_rtol']}) -> {'ok' if p['bf16_ok'] else 'FAIL'}; fp16+GradScaler finite: "
-        f"{p['fp16_finite']}; compiled vs eager max rel diff {p['compile_max_rel_diff']:.2e} "
-        f"(tolerance {p['compile_rtol']}) -> {'ok' if p['compile_ok'] else 'FAIL'}",
-        "",
-        "| T | micro | ours eager tok/s | ours compiled tok/s | HF tok/s | ours/HF | MFU actual | MFU 6N "
-        "| padding | peak GiB |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-
-    def cell(r: Any, key: str, fmt: str) -> str:
-        return (
-            format(r[key], fmt)
-            if isinstance(r, dict) and r.get(key) is not None
-            else (r if isinstance(r, str) else "-")
-        )
-
-    for r in res["grid"]:
-        best = r["compiled"] if isinstance(r.get("compiled"), dict) else r.get("eager")
-        lines.append(
-            f"| {r['seq_len']} | {r['micro']} | {cell(r['eager'], 'tokens_per_s', ',.0f')} "
-            f"| {cell(r['compiled'], 'tokens_per_s', ',.0f')} | {cell(r['hf'], 'tokens_per_s', ',.0f')} "
-            f"| {format(r['ours_over_hf'], '.2f') if 'ours_over_hf' in r else '-'} "
-            f"| {cell(best, 'mfu_actual', '.1%')} | {cell(best, 'mfu_6n', '.1%')} "
-            f"| {cell(best, 'padding_fraction', '.1%')} | {cell(best, 'peak_memory_gib', '.1f')} |"
-        )
-    synthetic = any(r["synthetic"] for r in res["grid"])
-    lines += [
-        "",
-        f"{'Synthetic full blocks (no --data): padding 0. ' if synthetic else ''}"
-        f"Took {res['seconds']:.0f} s. FLOPs conventions: {res['flops_conventions']}",
-    ]
-    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str]) -> int:

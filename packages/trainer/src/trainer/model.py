@@ -8,7 +8,9 @@ export/import in ``trainer.export`` is a plain renaming.
 Two attention paths, numerically the same model: the *masked* one (padded (B, T) blocks, an SDPA key mask
 from ``attention_mask`` whenever a block is padded) and the *jagged* one (``pack_batch``: the real tokens of
 the micro-batch packed into one (N, H) stream, so no matmul touches a pad, and attention over a nested jagged
-tensor, which needs no mask and so can use the flash / memory-efficient kernels on a GPU). The MLM head runs
+tensor, which needs no mask and so can use the flash / memory-efficient kernels on a GPU; on CPU the packed
+q/k/v are re-padded only inside attention). Dropout and padded attention come from ``trainer.ops`` (torch's
+kernels on a GPU, a faster dropout on CPU). The MLM head runs
 on a fixed number of positions (``capacity``, see ``masking.mlm_capacity``) so shapes are static and nothing
 waits for the device. ``fit_model_config`` fits the configured shape to the shards (vocabulary, pad id) or
 takes it from an imported Hugging Face model.
@@ -30,6 +32,7 @@ from torch import nn
 from trainer.config import Config, ModelConfig
 from trainer.errors import TrainerError
 from trainer.nsp import NSPHead, mlm_nsp_loss
+from trainer.ops import attention, dropout
 
 
 def real_tokens(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
@@ -57,10 +60,10 @@ ATTENTION_PATHS = ("masked", "jagged")
 
 
 def resolve_attention(name: str, device: torch.device) -> str:
-    """``run.attention`` on ``device``: auto = jagged on CUDA (flash kernels need no mask), masked on CPU
-    (there the jagged SDPA is torch's math fallback; ``trainer bench`` compares the two)."""
+    """``run.attention`` on ``device``: auto = jagged (no matmul touches a pad; on CUDA the attention is a
+    nested-tensor SDPA that can use the flash kernels, on CPU a padded one over the longest sequence)."""
     if name == "auto":
-        return "jagged" if device.type == "cuda" else "masked"
+        return "jagged"
     if name not in ATTENTION_PATHS:
         raise TrainerError(f"unknown --run.attention {name!r} (auto, masked, jagged)")
     return name
@@ -69,38 +72,62 @@ def resolve_attention(name: str, device: torch.device) -> str:
 class Packing(NamedTuple):
     """Where the real tokens of a padded (B, T) micro-batch go in the packed (N, H) stream: ``index`` (N,)
     flat positions into B*T (row-major), ``offsets`` (B+1,) sequence starts in the stream, ``max_len`` the
-    longest sequence (a host int: the nested tensor needs it and must not read it from the device)."""
+    longest sequence (a host int: the nested tensor needs it and must not read it from the device);
+    for the padded attention of CPU, ``dense`` (N,) flat positions into B*max_len and ``key_mask``
+    (B, 1, 1, max_len), True = a real key (None when every sequence is max_len long)."""
 
     index: torch.Tensor
     offsets: torch.Tensor
     max_len: int
+    dense: torch.Tensor | None = None
+    key_mask: torch.Tensor | None = None
 
 
 def pack_batch(ids: np.ndarray, pad_id: int, device: torch.device) -> Packing:
-    """The ``Packing`` of host ids (B, T), built on the host and copied without waiting for the device."""
+    """The ``Packing`` of right-padded host ids (B, T), built on the host and copied without waiting for
+    the device."""
     keep = ids != pad_id
     lens = keep.sum(axis=1)
     offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
     index = np.flatnonzero(keep.ravel()).astype(np.int64)
+    max_len = int(lens.max(initial=0))
+    dense = (index // ids.shape[1]) * max_len + index % ids.shape[1]
+    key_mask = np.arange(max_len)[None, :] < lens[:, None]
 
     def move(a: np.ndarray) -> torch.Tensor:
         t = torch.from_numpy(a)
         return t.pin_memory().to(device, non_blocking=True) if device.type == "cuda" else t
 
-    return Packing(move(index), move(offsets), int(lens.max(initial=0)))
+    mask = None if bool(key_mask.all()) else move(key_mask[:, None, None, :])
+    return Packing(move(index), move(offsets), max_len, move(dense), mask)
 
 
-def jagged_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, p: Packing, dropout: float):
-    """SDPA over packed (N, heads, d) q/k/v as nested jagged tensors: each sequence attends only to itself,
-    no mask; returns (N, heads, d)."""
+def jagged_attention(
+    qkv: torch.Tensor, heads: int, p: Packing, p_drop: float, *, nested: bool | None = None
+) -> torch.Tensor:
+    """Attention of the packed projections ``qkv`` (N, 3*H), each sequence over itself; returns (N, H).
+    ``nested`` (default: off CPU): SDPA over nested jagged tensors, no mask, so the flash / memory-efficient
+    kernels can run. Otherwise (CPU, where nested SDPA is a slow fallback): the rows scattered into
+    (B, max_len) blocks with a key mask, ``ops.attention``, and the real rows gathered back."""
+    n, h = qkv.shape[0], qkv.shape[1] // 3
+    if nested if nested is not None else qkv.device.type != "cpu":
 
-    def nest(t: torch.Tensor) -> torch.Tensor:
-        return torch.nested.nested_tensor_from_jagged(
-            t.contiguous(), p.offsets, min_seqlen=1, max_seqlen=p.max_len
-        ).transpose(1, 2)
+        def nest(t: torch.Tensor) -> torch.Tensor:
+            return torch.nested.nested_tensor_from_jagged(
+                t.contiguous(), p.offsets, min_seqlen=1, max_seqlen=p.max_len
+            ).transpose(1, 2)
 
-    out = F.scaled_dot_product_attention(nest(q), nest(k), nest(v), dropout_p=dropout)
-    return out.transpose(1, 2).values()
+        q, k, v = qkv.view(n, 3, heads, h // heads).unbind(1)  # (N, heads, d) each
+        out = F.scaled_dot_product_attention(nest(q), nest(k), nest(v), dropout_p=p_drop)
+        return out.transpose(1, 2).values().reshape(n, h)
+    b, t, d = p.offsets.shape[0] - 1, p.max_len, h // heads
+    # head-major (3*heads, N, d) so that the scattered q/k/v are contiguous (heads*B, L, d) batches
+    heads_first = qkv.view(n, 3 * heads, d).transpose(0, 1)
+    padded = qkv.new_zeros(3 * heads, b * t, d).index_copy(1, p.dense, heads_first)
+    q, k, v = padded.view(3, heads * b, t, d).unbind(0)
+    mask = None if p.key_mask is None else p.key_mask.view(1, b, 1, t).expand(heads, b, 1, t)
+    out = attention(q, k, v, None if mask is None else mask.reshape(heads * b, 1, t), p_drop)
+    return out.view(heads, b * t, d).index_select(1, p.dense).transpose(0, 1).reshape(n, h)
 
 
 class Embeddings(nn.Module):
@@ -110,11 +137,15 @@ class Embeddings(nn.Module):
         self.word_embeddings = nn.Embedding(cfg.vocab_size, cfg.hidden, padding_idx=cfg.pad_id)
         self.position_embeddings = nn.Embedding(cfg.max_positions, cfg.hidden, padding_idx=cfg.pad_id)
         self.LayerNorm = nn.LayerNorm(cfg.hidden, eps=cfg.layer_norm_eps)
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.p_drop = cfg.dropout
 
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        x = self.word_embeddings(ids) + self.position_embeddings(position_ids(ids, self.pad_id))
-        return self.dropout(self.LayerNorm(x))
+    def forward(self, ids: torch.Tensor, index: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, T, H) states of ids (B, T); with ``index`` (N,) flat positions, only those tokens' (N, H)."""
+        pos = position_ids(ids, self.pad_id)
+        if index is not None:
+            ids, pos = ids.reshape(-1)[index], pos.reshape(-1)[index]
+        x = self.word_embeddings(ids) + self.position_embeddings(pos)
+        return dropout(self.LayerNorm(x), self.p_drop, self.training)
 
 
 class Layer(nn.Module):
@@ -130,26 +161,24 @@ class Layer(nn.Module):
         self.fc1 = nn.Linear(cfg.hidden, cfg.ffn)
         self.fc2 = nn.Linear(cfg.ffn, cfg.hidden)
         self.ffn_ln = nn.LayerNorm(cfg.hidden, eps=cfg.layer_norm_eps)
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.p_drop = cfg.dropout
 
     def forward(
         self, x: torch.Tensor, attn_mask: torch.Tensor | None, packing: Packing | None = None
     ) -> torch.Tensor:
         """``x`` (B, T, H) with ``attn_mask``, or packed (N, H) with ``packing`` (the jagged path)."""
-        dropout = self.attn_dropout if self.training else 0.0
+        p = self.attn_dropout if self.training else 0.0
         h = x.shape[-1]
         qkv = self.qkv(x)
         if packing is not None:
-            q, k, v = qkv.view(-1, 3, self.heads, h // self.heads).unbind(1)
-            a = jagged_attention(q, k, v, packing, dropout).reshape(-1, h)
+            a = jagged_attention(qkv, self.heads, packing, p)
         else:
             b, t, _ = x.shape
             q, k, v = qkv.view(b, t, 3, self.heads, h // self.heads).permute(2, 0, 3, 1, 4)
-            a = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout)
-            a = a.transpose(1, 2).reshape(b, t, h)
-        x = self.attn_ln(x + self.dropout(self.attn_out(a)))
+            a = attention(q, k, v, attn_mask, p).transpose(1, 2).reshape(b, t, h)
+        x = self.attn_ln(x + dropout(self.attn_out(a), self.p_drop, self.training))
         y = self.fc2(F.gelu(self.fc1(x)))
-        return self.ffn_ln(x + self.dropout(y))
+        return self.ffn_ln(x + dropout(y, self.p_drop, self.training))
 
 
 class LMHead(nn.Module):
@@ -196,9 +225,7 @@ class Roberta(nn.Module):
     ) -> torch.Tensor:
         """Hidden states (B, T, H); with ``packing``, the packed real tokens' states (N, H) instead.
         ``attn_mask`` is a bool (B, 1, 1, T) key mask (True = attend) or None (masked path only)."""
-        x = self.embeddings(ids)
-        if packing is not None:
-            x = x.flatten(0, 1)[packing.index]
+        x = self.embeddings(ids, None if packing is None else packing.index)
         for layer in self.layers:
             x = layer(x, attn_mask, packing)
         return x

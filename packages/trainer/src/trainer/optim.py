@@ -31,9 +31,10 @@ def lr_factor(step: int, warmup: int, total: int) -> float:
 
 
 def build_optimizer(
-    model: nn.Module, cfg: OptimConfig, fused: bool = False
+    model: nn.Module, cfg: OptimConfig, fused: bool = True
 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
-    """AdamW over ``param_groups`` plus its LambdaLR schedule (stepped once per optimizer step)."""
+    """AdamW over ``param_groups`` plus its LambdaLR schedule (stepped once per optimizer step). ``fused``:
+    torch's one-kernel AdamW (CPU and CUDA; ~3x faster than the per-parameter loop on CPU)."""
     opt = torch.optim.AdamW(
         param_groups(model, cfg.weight_decay),
         lr=cfg.lr,

@@ -99,7 +99,7 @@ def build_run(cfg: Config, ctx: DistContext) -> RunState:
     if init_state is not None:
         model.load_state_dict(init_state)
     model.to(ctx.device)
-    opt, sched = build_optimizer(model, cfg.optim, fused=ctx.device.type == "cuda")
+    opt, sched = build_optimizer(model, cfg.optim)
     dtype = amp_dtype(cfg.run.precision, ctx.device)
     s = RunState(
         cfg=cfg,
