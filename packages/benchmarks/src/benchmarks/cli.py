@@ -2,8 +2,8 @@
 
   bench glue   --checkpoint CKPT --tasks all|cola,sst2,... --data DIR|hub --out RESULTS [--seeds 5] [--quick]
                [--executor local|slurm|ray --executor.FIELD=V]   (slurm/ray: one job per sweep cell)
-  bench squad  --version 1.1|2.0 --checkpoint CKPT --train FILE --dev FILE --out RESULTS [--quick]
-  bench race   --checkpoint CKPT --data DIR|hub --out RESULTS [--quick]
+  bench squad  --version 1.1|2.0 --checkpoint CKPT --train FILE --dev FILE --out RESULTS [--quick] [--executor ..]
+  bench race   --checkpoint CKPT --data DIR|hub --out RESULTS [--quick] [--executor ...]
   bench speed  --checkpoint CKPT --data GLUE [--task sst2 --train 2000 --threads 2]  (ours vs HF Trainer)
   bench wsc    --checkpoint CKPT --data WSC_DIR --out RESULTS   (WSC273, zero-shot MLM candidate ranking)
   bench report RESULTS... [--png FILE]
@@ -33,6 +33,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="smoke run: one lr, one seed, few examples")
     p.add_argument(
         "--tensorboard", type=Path, default=None, help="also write TensorBoard event files (one run per cell)"
+    )
+    p.add_argument(
+        "--executor",
+        default="local",
+        choices=["local", "slurm", "ray"],
+        help="slurm/ray: one cluster job per sweep cell (settings: --executor.FIELD=V)",
     )
 
 
@@ -78,12 +84,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument(
         "--save-models", action="store_true", help="keep each cell's best-epoch model (for --init-from)"
-    )
-    g.add_argument(
-        "--executor",
-        default="local",
-        choices=["local", "slurm", "ray"],
-        help="slurm/ray: one cluster job per sweep cell (settings: --executor.FIELD=V)",
     )
     s = sub.add_parser("squad", help="finetune and score on SQuAD v1.1 / v2.0")
     _common(s)
@@ -141,34 +141,8 @@ def _run(args: argparse.Namespace, overrides: list[str]) -> int:
         from benchmarks.paper.cli import run_paper_cli
 
         run_paper_cli(args, overrides)
-    elif args.command == "glue":
-        _glue(args, overrides)
-    elif args.command == "squad":
-        from benchmarks.sweep import squad_recipe
-        from benchmarks.tasks.squad import run_squad
-
-        run_squad(
-            args.checkpoint,
-            args.version,
-            args.train,
-            args.dev,
-            args.out,
-            quick=args.quick,
-            recipe=_recipe(args, squad_recipe(), overrides),
-            tensorboard=args.tensorboard,
-        )
-    elif args.command == "race":
-        from benchmarks.sweep import race_recipe
-        from benchmarks.tasks.race import run_race
-
-        run_race(
-            args.checkpoint,
-            args.data,
-            args.out,
-            quick=args.quick,
-            recipe=_recipe(args, race_recipe(), overrides),
-            tensorboard=args.tensorboard,
-        )
+    else:
+        _finetune(args, overrides)
     return 0
 
 
@@ -208,32 +182,44 @@ def _speed(args: argparse.Namespace, extra: list[str]) -> None:
         write_json_atomic(args.json, figures)
 
 
-def _glue(args: argparse.Namespace, overrides: list[str]) -> None:
+def _finetune_kwargs(args: argparse.Namespace, recipe_items: list[str]) -> dict[str, Any]:
+    """The keyword arguments of ``run_glue`` / ``run_squad`` / ``run_race`` for this command line."""
+    from benchmarks.sweep import glue_recipe, race_recipe, squad_recipe
+
+    base = {"glue": glue_recipe, "squad": squad_recipe, "race": race_recipe}[args.command]()
+    kwargs: dict[str, Any] = {"checkpoint": args.checkpoint, "out": args.out, "quick": args.quick,
+                              "recipe": _recipe(args, base, recipe_items), "tensorboard": args.tensorboard}  # fmt: skip
+    if args.command == "glue":
+        kwargs.update(
+            tasks=args.tasks, data_dir=args.data, init_from=args.init_from, save_models=args.save_models
+        )
+    elif args.command == "squad":
+        kwargs.update(version=args.version, train_file=args.train, dev_file=args.dev)
+    else:
+        kwargs.update(data=args.data)
+    return kwargs
+
+
+def _finetune(args: argparse.Namespace, overrides: list[str]) -> None:
+    """``bench glue|squad|race``: run locally, or one cluster job per sweep cell (``benchmarks.cluster``)."""
     from benchmarks.errors import BenchError
-    from benchmarks.sweep import glue_recipe
-    from benchmarks.tasks.glue import run_glue
 
     ex_items = [o for o in overrides if o.startswith("--executor.")]
-    recipe = _recipe(args, glue_recipe(), [o for o in overrides if not o.startswith("--executor.")])
-    kwargs = {
-        "quick": args.quick,
-        "recipe": recipe,
-        "init_from": args.init_from,
-        "save_models": args.save_models,
-        "tensorboard": args.tensorboard,
-    }
+    kwargs = _finetune_kwargs(args, [o for o in overrides if not o.startswith("--executor.")])
     if args.executor == "local":
         if ex_items:
             raise BenchError(f"{ex_items[0]} needs --executor slurm or ray")
-        run_glue(args.checkpoint, args.tasks, args.data, args.out, **kwargs)
+        from benchmarks.sweep import runner
+
+        runner(args.command)(**kwargs)
         return
     from common import apply_overrides
     from corpus.executors import ExecutorConfig
 
-    from benchmarks.cluster import run_glue_on
+    from benchmarks.cluster import run_bench_on
 
     ex_cfg = apply_overrides(ExecutorConfig(kind=args.executor), ex_items, prefix="executor")
-    run_glue_on(ex_cfg, args.checkpoint, args.tasks, args.data, args.out, **kwargs)
+    run_bench_on(ex_cfg, args.command, kwargs)
 
 
 def _report(args: argparse.Namespace, extra: list[str]) -> int:

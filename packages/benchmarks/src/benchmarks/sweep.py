@@ -85,6 +85,22 @@ class ChoiceRecipe(Recipe):
     eval_batch_size: int = 32
 
 
+# ``bench`` command -> its local entry point (``module:function``; ``benchmarks.cluster`` runs one cell a job)
+RUNNERS = {
+    "glue": "benchmarks.tasks.glue:run_glue",
+    "squad": "benchmarks.tasks.squad:run_squad",
+    "race": "benchmarks.tasks.race:run_race",
+}
+
+
+def runner(command: str) -> Callable[..., Any]:
+    """The local entry point of ``bench {command}`` (imported on use: torch comes with it)."""
+    import importlib
+
+    module, name = RUNNERS[command].split(":")
+    return getattr(importlib.import_module(module), name)
+
+
 def glue_recipe() -> Recipe:
     """Table 10, GLUE column."""
     return Recipe()

@@ -162,9 +162,11 @@ def run_race(
     *,
     quick: bool = False,
     recipe: ChoiceRecipe | None = None,
-    tensorboard: Path | None = None,
-) -> BenchResult:
-    """Finetune ``checkpoint`` on RACE and write ``out/race.json`` (test accuracy at the best dev epoch)."""
+    tensorboard: str | Path | None = None,
+    only: tuple[int, float, int] | None = None,
+) -> BenchResult | None:
+    """Finetune ``checkpoint`` on RACE and write ``out/race.json`` (test accuracy at the best dev epoch);
+    ``only=(batch size, lr, seed)``: run just that cell, write nothing else (``benchmarks.cluster``)."""
     recipe = recipe or race_recipe()
     recipe = quick_variant(recipe) if quick else recipe
     sets = load_race(data)  # before the heavy imports: a data mistake is reported at once
@@ -195,10 +197,12 @@ def run_race(
             device=device,
             pad_id=tok.pad_token_id,
             desc="race",
-            tensorboard=tensorboard,
+            tensorboard=Path(tensorboard) if tensorboard else None,
         )
         settings = {"checkpoint": str(checkpoint), "data": str(data), "n_train": len(train_ex)}
-        cells = run_sweep(Path(out), "race", recipe, settings, run_cell)
+        cells = run_sweep(Path(out), "race", recipe, settings, run_cell, only=only)
+    if only is not None:
+        return None
     result = write_sweep_result(
         Path(out),
         "race",

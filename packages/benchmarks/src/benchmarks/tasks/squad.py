@@ -154,6 +154,16 @@ def _examples(train_file: Path, dev_file: Path, recipe: SpanRecipe) -> tuple[lis
     return train_ex, dev_data, dev_ex
 
 
+def check_squad(
+    version: str, train_file: str | Path, dev_file: str | Path, recipe: SpanRecipe | None, quick: bool
+) -> tuple[SpanRecipe, list, list, list]:
+    """The recipe to run and the questions (``_examples``); a ``BenchError`` for a bad version, recipe or file."""
+    if version not in ("1.1", "2.0"):
+        raise BenchError(f"--version must be 1.1 or 2.0, got {version!r}")
+    recipe = _recipe(recipe, quick)
+    return recipe, *_examples(Path(train_file), Path(dev_file), recipe)
+
+
 def run_squad(
     checkpoint: str | Path,
     version: str,
@@ -163,18 +173,17 @@ def run_squad(
     *,
     quick: bool = False,
     recipe: SpanRecipe | None = None,
-    tensorboard: Path | None = None,
-) -> BenchResult:
-    """Finetune ``checkpoint`` on SQuAD ``version`` and write ``out/squad{version}.json`` (headline F1)."""
+    tensorboard: str | Path | None = None,
+    only: tuple[int, float, int] | None = None,
+) -> BenchResult | None:
+    """Finetune ``checkpoint`` on SQuAD ``version`` and write ``out/squad{version}.json`` (headline F1);
+    ``only=(batch size, lr, seed)``: run just that cell, write nothing else (``benchmarks.cluster``)."""
     from transformers import AutoTokenizer
 
     from benchmarks.finetune import cell_runner, pick_device
 
-    if version not in ("1.1", "2.0"):
-        raise BenchError(f"--version must be 1.1 or 2.0, got {version!r}")
-    recipe = _recipe(recipe, quick)
+    recipe, train_ex, dev_data, dev_ex = check_squad(version, train_file, dev_file, recipe, quick)
     v2 = version == "2.0"
-    train_ex, dev_data, dev_ex = _examples(Path(train_file), Path(dev_file), recipe)
     task, out = f"squad{version}", Path(out)
     with as_hf_folder(checkpoint) as hf_dir:
         recipe = fit_recipe(recipe, hf_dir)
@@ -198,7 +207,7 @@ def run_squad(
             device=device,
             pad_id=tok.pad_token_id,
             desc=task,
-            tensorboard=tensorboard,
+            tensorboard=Path(tensorboard) if tensorboard else None,
         )
         settings = {
             "checkpoint": str(checkpoint),
@@ -207,7 +216,9 @@ def run_squad(
             "n_train": len(train_ex),
             "n_dev": len(dev_ex),
         }
-        cells = run_sweep(out, task, recipe, settings, run_cell)
+        cells = run_sweep(out, task, recipe, settings, run_cell, only=only)
+    if only is not None:
+        return None
     result = write_sweep_result(
         out,
         task,
