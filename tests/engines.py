@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+RAY_TEMP = "ray"  # a head's --temp-dir under its folder; drivers' RAY_TMPDIR is the folder (ray/ appended)
 SLURM_BINARIES = ("slurmctld", "slurmd", "sinfo", "sbatch", "squeue", "scancel", "munged")
 
 
@@ -246,6 +247,11 @@ class RayHead:
     proc: subprocess.Popen
     startup_s: float = 0.0
 
+    @property
+    def temp_dir(self) -> Path:
+        """The head's ``--temp-dir`` (its sessions and logs)."""
+        return self.folder / RAY_TEMP
+
     def stop(self) -> None:
         _stop([self.proc], timeout=30)
 
@@ -266,7 +272,10 @@ def start_ray_head(folder: Path, *, cpus: int = 2, timeout: float = 120) -> RayH
     folder.mkdir(parents=True, exist_ok=True)
     env = ray_env()
     ray_bin = str(Path(sys.executable).parent / "ray")
-    tmp = folder / "r"  # Ray's socket paths must stay short (AF_UNIX 107-byte limit)
+    # Ray's socket paths must stay short (AF_UNIX 107-byte limit). A driver's address="auto" reads
+    # RAY_TMPDIR/ray/ray_current_cluster, which the head writes into its --temp-dir: with RAY_TMPDIR=folder the
+    # drivers find this head, not whichever other Ray runs on the machine (another test session's).
+    tmp = folder / RAY_TEMP
     port = _free_port()
     cmd = [ray_bin, "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={port}",
            "--include-dashboard=false", f"--num-cpus={cpus}", f"--temp-dir={tmp}", "--disable-usage-stats"]  # fmt: skip
@@ -274,7 +283,9 @@ def start_ray_head(folder: Path, *, cpus: int = 2, timeout: float = 120) -> RayH
         proc = subprocess.Popen(
             cmd, stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, **env}, start_new_session=True
         )
-    head = RayHead(folder=folder, env={**env, "RAY_ADDRESS": f"127.0.0.1:{port}"}, proc=proc)
+    head = RayHead(
+        folder=folder, env={**env, "RAY_TMPDIR": str(folder), "RAY_ADDRESS": f"127.0.0.1:{port}"}, proc=proc
+    )
     try:
 
         def up() -> bool:

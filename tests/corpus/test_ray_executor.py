@@ -36,7 +36,7 @@ def test_ray_build_equals_local(ray_head, mirror: Path, tmp_path: Path) -> None:
     got, want = (json.loads((d / "stats.json").read_text()) for d in (ray_out, local))
     assert {k: got[k] for k in COUNTS} == {k: want[k] for k in COUNTS}
     # it ran on the head started by the fixture, not on a Ray of its own
-    assert any((ray_head.folder / "r").glob("session_*/logs/worker-*")), "no worker of the fixture's head ran"
+    assert any(ray_head.temp_dir.glob("session_*/logs/worker-*")), "no worker of the fixture's head ran"
 
 
 def _rank_workers() -> list[int]:
