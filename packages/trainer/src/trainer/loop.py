@@ -92,32 +92,30 @@ def train(config: Config) -> TrainResult:
         log = _open_log(s, ctx, total=max_steps)
         prefetch = Prefetcher(s.train_set, s.sampler, ctx.rank, s.accum, start=s.step)
         bare(s.model).train()
-        signal_stop = StopSignal()
         try:
-            signal_stop.__enter__()  # SIGUSR1/SIGTERM: checkpoint at the current step and return
-            while s.step < stop:
-                out = train_step(s, prefetch.get(s.step), ctx)  # this step's micro-batches of host ids
-                log.step(out.tokens)
-                if s.step % cfg.run.log_every == 0 or s.step == stop:
-                    result.losses[s.step] = _log_train(s, out, log, ctx)
-                valid_loss, end = None, s.step == max_steps
-                if s.data.valid is not None and (s.step % cfg.run.eval_every == 0 or end):
-                    with log.paused():  # evaluation and saving stay out of the throughput window
-                        valid_loss, n = evaluate(
-                            bare(s.model), s.data.valid, s.masker, cfg, ctx, s.micro, s.dtype
-                        )
-                    log.valid(s.step, valid_loss, n)
-                    result.valid[s.step] = valid_loss
-                signalled = s.step < stop and signal_stop.requested(s.step, ctx, cfg.run.log_every)
-                if s.step % cfg.run.save_every == 0 or end or s.step == stop or signalled:
-                    with log.paused():
-                        s.tokens_seen = int(s.tokens_seen)
-                        result.checkpoint = save_run(s, ctx, valid_loss)
-                if signalled:
-                    result.stopped_by = signal_stop.name
-                    break
+            with StopSignal() as signal_stop:  # SIGUSR1/SIGTERM: checkpoint at the current step and return
+                while s.step < stop:
+                    out = train_step(s, prefetch.get(s.step), ctx)  # this step's micro-batches of host ids
+                    log.step(out.tokens)
+                    if s.step % cfg.run.log_every == 0 or s.step == stop:
+                        result.losses[s.step] = _log_train(s, out, log, ctx)
+                    valid_loss, end = None, s.step == max_steps
+                    if s.data.valid is not None and (s.step % cfg.run.eval_every == 0 or end):
+                        with log.paused():  # evaluation and saving stay out of the throughput window
+                            valid_loss, n = evaluate(
+                                bare(s.model), s.data.valid, s.masker, cfg, ctx, s.micro, s.dtype
+                            )
+                        log.valid(s.step, valid_loss, n)
+                        result.valid[s.step] = valid_loss
+                    signalled = s.step < stop and signal_stop.requested(s.step, ctx, cfg.run.log_every)
+                    if s.step % cfg.run.save_every == 0 or end or s.step == stop or signalled:
+                        with log.paused():
+                            s.tokens_seen = int(s.tokens_seen)
+                            result.checkpoint = save_run(s, ctx, valid_loss)
+                    if signalled:
+                        result.stopped_by = signal_stop.name
+                        break
         finally:
-            signal_stop.__exit__()
             prefetch.close()
             log.close()
         result.step = s.step
