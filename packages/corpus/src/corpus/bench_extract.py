@@ -3,7 +3,8 @@
 Benchmarks and metrics (``corpus.bench_data``): ``article_extraction_benchmark`` with upstream's body-text
 shingle P/R/F1, ``trafilatura_eval`` with upstream trafilatura's per-snippet P/R/F1/accuracy, the latter also
 on its fixed seeded halves (``tune``: where the default's ``rescue_ratio`` was chosen; ``confirm``: untouched).
-Extractors: the project default, it without its recall rescue, the previous default (rescue by plain
+Extractors: the project default, it without its recall rescue, it without the XPath twins (the same text,
+trafilatura's own XPath evaluation), the previous default (rescue by plain
 trafilatura at ratio 0.5), plain ``trafilatura.extract``,
 trafilatura ``fast``, resiliparse main content, news-please (optional extra; "not installed" otherwise).
 Speed: pages per CPU-second of this process (= pages/s per core), extractors interleaved page by page so
@@ -34,6 +35,7 @@ from corpus.errors import CorpusError
 ALL_EXTRACTORS = (
     "project",
     "project-no-rescue",
+    "project-no-twins",
     "project-trafilatura-rescue",
     "trafilatura-default",
     "trafilatura-fast",
@@ -59,6 +61,7 @@ def extractors(
     table = {
         "project": via(ExtractConfig()),
         "project-no-rescue": via(ExtractConfig(rescue_ratio=0)),
+        "project-no-twins": via(ExtractConfig(xpath_twins=False)),
         "project-trafilatura-rescue": via(ExtractConfig(rescue_ratio=0.5, rescue_with="trafilatura")),
         "trafilatura-default": traf(),
         "trafilatura-fast": traf(fast=True, include_comments=False),
