@@ -60,7 +60,7 @@ def test_swap_is_scoped_and_reentrant() -> None:
             assert list(xpaths.OVERALL_DISCARD_XPATH) == inside
         assert list(xpaths.OVERALL_DISCARD_XPATH) == inside  # the inner exit keeps the outer block's twins
     assert list(xpaths.OVERALL_DISCARD_XPATH) == before
-    assert all(a is not b for a, b in zip(inside, before))
+    assert all(a is not b for a, b in zip(inside, before, strict=True))
 
 
 def test_twins_equal_xpaths_on_real_pages(sample_data: Path) -> None:
@@ -101,17 +101,74 @@ def test_extraction_is_identical_on_every_benchmark_page(sample_data: Path) -> N
 
 # Generated pages: the tags and the id/class/style/role tokens the rules test, in random nestings and
 # attribute orders (the ``@id|@class`` rules read whichever attribute comes first in the source).
-_TAGS = ["div", "section", "article", "main", "span", "p", "ul", "ol", "aside", "header", "h1", "list", "item"]
+_TAGS = [
+    "div",
+    "section",
+    "article",
+    "main",
+    "span",
+    "p",
+    "ul",
+    "ol",
+    "aside",
+    "header",
+    "h1",
+    "list",
+    "item",
+]
 _TOKENS = [
-    "post", "entry", "content", "main", "main-content", "Main-Content", "page-content", "article-body", "story",
-    "comments", "Comment", "commentary", "post-comments", "share-", "sharing", "social", "cookie", "nav", "Nav",
-    "footer", "ad-box", " ad ", "teaser", "Teaser", "caption", "bottom", "page-bottom", "link", "reply-x",
-    "hidden", "hide-me", "display:none", "border: 0", "mvp-post-add-box", "infinite-scroll", "fulltext",
-    "FullText", "text", "widget", "meta", "related", "x", "true", "article", "articleBody", "articleContent",
+    "post",
+    "entry",
+    "content",
+    "main",
+    "main-content",
+    "Main-Content",
+    "page-content",
+    "article-body",
+    "story",
+    "comments",
+    "Comment",
+    "commentary",
+    "post-comments",
+    "share-",
+    "sharing",
+    "social",
+    "cookie",
+    "nav",
+    "Nav",
+    "footer",
+    "ad-box",
+    " ad ",
+    "teaser",
+    "Teaser",
+    "caption",
+    "bottom",
+    "page-bottom",
+    "link",
+    "reply-x",
+    "hidden",
+    "hide-me",
+    "display:none",
+    "border: 0",
+    "mvp-post-add-box",
+    "infinite-scroll",
+    "fulltext",
+    "FullText",
+    "text",
+    "widget",
+    "meta",
+    "related",
+    "x",
+    "true",
+    "article",
+    "articleBody",
+    "articleContent",
 ]
 _ATTRS = ["id", "class", "style", "role", "itemprop", "aria-hidden", "data-component"]
 
-_attr = st.tuples(st.sampled_from(_ATTRS), st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=2).map(" ".join))
+_attr = st.tuples(
+    st.sampled_from(_ATTRS), st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=2).map(" ".join)
+)
 
 
 @st.composite

@@ -56,7 +56,9 @@ class _Twin:
     def __init__(self, original: Any, select: Callable[[Any, list], list]) -> None:
         self.path = original.path
         self._original = original
-        self._regex = [re.compile(p, re.I if "i" in (flags or "") else 0) for p, flags in _RE_TEST.findall(self.path)]
+        self._regex = [
+            re.compile(p, re.I if "i" in (flags or "") else 0) for p, flags in _RE_TEST.findall(self.path)
+        ]
         self._select = select
 
     def __call__(self, tree: Any, **_: Any) -> list:
@@ -97,7 +99,9 @@ def _comments_and_lists(tree: Any, r: list) -> list:
     out = []
     for e in _elements(tree, "div", "list", "section", "details", "ol", "ul"):
         i, c = e.get("id") or "", e.get("class") or ""
-        if (r[0].search(i) or r[1].search(c)) and (e.tag not in ("ol", "ul") or r[2].search(i) or r[3].search(c)):
+        if (r[0].search(i) or r[1].search(c)) and (
+            e.tag not in ("ol", "ul") or r[2].search(i) or r[3].search(c)
+        ):
             out.append(e)
     return out
 
@@ -225,7 +229,8 @@ def _teasers(tree: Any, r: list) -> list:
     return [
         e
         for e in _elements(tree, *_DISCARD_TAGS)
-        if "teaser" in (e.get("id") or "").replace("T", "t") or "teaser" in (e.get("class") or "").replace("T", "t")
+        if "teaser" in (e.get("id") or "").replace("T", "t")
+        or "teaser" in (e.get("class") or "").replace("T", "t")
     ]
 
 
