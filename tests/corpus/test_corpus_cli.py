@@ -98,7 +98,12 @@ def test_bench_extract_command(sample_data: Path, tmp_path: Path) -> None:
             ratio = m["pages_per_cpu_s"] / b["extractors"]["trafilatura-default"]["pages_per_cpu_s"]
             assert m["speed_vs_trafilatura"] == pytest.approx(ratio)
             assert f"{name:<28}{m['precision']:>7.3f}{m['recall']:>7.3f}{m['f1']:>7.3f}" in out
-    assert "x traf" in out and "title" in out  # the ratio and metadata columns
+    assert "x traf" in out and "title" in out and "dF1 vs traf" in out  # ratio, metadata, difference
+    for b in benches.values():
+        ex = b["extractors"]
+        assert ex["trafilatura-default"]["f1_vs_trafilatura"] is None
+        diff, low, high = ex["project"]["f1_vs_trafilatura"]
+        assert diff == pytest.approx(ex["project"]["f1"] - ex["trafilatura-default"]["f1"]) and low <= high
     pages = load_article_benchmark(sample_data / "article_extraction_benchmark")[:6]
     direct = prf([page_tp_fp_fn(p["truth"], (extract_article(p["html"], p["url"]) or {}).get("text", ""))
                   for p in pages])  # fmt: skip

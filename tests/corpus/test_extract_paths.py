@@ -10,6 +10,7 @@ import pytest
 from corpus.bench_data import (
     load_article_benchmark,
     load_trafilatura_eval,
+    paired_bootstrap,
     snippet_counts,
     snippet_scores,
     split_half,
@@ -149,6 +150,21 @@ def test_snippet_metric_counts() -> None:
     assert snippet_counts(truth, "x a b\nc y footer") == (1, 1, 1, 1)
     s = snippet_scores([(1, 1, 1, 1), (2, 0, 0, 2)])
     assert s == pytest.approx({"precision": 0.75, "recall": 0.75, "f1": 0.75, "accuracy": 0.75})
+
+
+def test_paired_bootstrap_separates_a_real_difference_from_noise() -> None:
+    f1 = lambda c: snippet_scores(c)["f1"]  # noqa: E731
+    better = [(3, 0, 0, 3)] * 40  # every snippet right on 40 pages
+    worse = [(2, 1, 1, 2)] * 40  # one miss and one false hit on each
+    diff, lo, hi = paired_bootstrap(better, worse, f1)
+    assert diff == pytest.approx(1.0 - 4 / 6) and lo == pytest.approx(diff) and hi == pytest.approx(diff)
+    mixed_a = [(3, 0, 0, 3), (2, 1, 1, 2)] * 20  # the same pages, the wins and losses swapped page by page
+    mixed_b = [(2, 1, 1, 2), (3, 0, 0, 3)] * 20
+    diff, lo, hi = paired_bootstrap(mixed_a, mixed_b, f1)
+    assert diff == 0.0 and lo < 0.0 < hi
+    assert paired_bootstrap(mixed_a, mixed_b, f1, seed=3) == paired_bootstrap(mixed_a, mixed_b, f1, seed=3)
+    with pytest.raises(ValueError):
+        paired_bootstrap(mixed_a, mixed_b[:-1], f1)
 
 
 def test_split_half_is_fixed_and_disjoint() -> None:

@@ -25,6 +25,7 @@ from corpus.bench_data import (
     load_article_benchmark,
     load_trafilatura_eval,
     page_tp_fp_fn,
+    paired_bootstrap,
     prf,
     snippet_counts,
     snippet_scores,
@@ -128,6 +129,14 @@ def _meta_agreement(pages: list[dict], outs: list[dict]) -> dict[str, float]:
     return res
 
 
+def _f1_diff(per_page: dict[str, list], name: str, f1: Callable[[list], float]) -> list[float] | None:
+    """``[F1 - plain trafilatura's F1, 95% low, high]`` (paired page bootstrap), None without that row."""
+    ref = per_page.get("trafilatura-default")
+    if ref is None or name == "trafilatura-default":
+        return None
+    return list(paired_bootstrap(per_page[name], ref, f1))
+
+
 def run_benchmark(
     data: Path,
     *,
@@ -149,18 +158,18 @@ def run_benchmark(
     }
     ab = load_article_benchmark(data / "article_extraction_benchmark")[:limit]
     outs, cpu = _time_all(ab, fns, rounds, "article_extraction_benchmark")
+    triples = {
+        n: [page_tp_fp_fn(p["truth"], o.get("text", ""), ngram) for p, o in zip(ab, outs[n], strict=True)]
+        for n in fns
+    }
     results["benchmarks"]["article_extraction_benchmark"] = {
         "pages": len(ab),
         "extractors": {
             n: {
-                **prf(
-                    [
-                        page_tp_fp_fn(p["truth"], o.get("text", ""), ngram)
-                        for p, o in zip(ab, outs[n], strict=True)
-                    ]
-                ),
+                **prf(triples[n]),
                 "pages_per_cpu_s": _speed(cpu[n], list(range(len(ab))), rounds),
                 "errors": sum("error" in o for o in outs[n]),
+                "f1_vs_trafilatura": _f1_diff(triples, n, lambda t: prf(t)["f1"]),
             }
             for n in fns
         },
@@ -171,13 +180,13 @@ def run_benchmark(
     for part, keep in (("all", lambda p: True), ("tune", lambda p: p["id"] in tune_ids),
                        ("confirm", lambda p: p["id"] not in tune_ids)):  # fmt: skip
         idx = [i for i, p in enumerate(te) if keep(p)]
+        counts = {n: [snippet_counts(te[i]["truth"], outs[n][i].get("text", "")) for i in idx] for n in fns}
         results["benchmarks"][f"trafilatura_eval/{part}"] = {
             "pages": len(idx),
             "extractors": {
                 n: {
-                    **snippet_scores(
-                        [snippet_counts(te[i]["truth"], outs[n][i].get("text", "")) for i in idx]
-                    ),
+                    **snippet_scores(counts[n]),
+                    "f1_vs_trafilatura": _f1_diff(counts, n, lambda c: snippet_scores(c)["f1"]),
                     "pages_per_cpu_s": _speed(cpu[n], idx, rounds),
                     "errors": sum("error" in outs[n][i] for i in idx),
                     "metadata": _meta_agreement([te[i] for i in idx], [outs[n][i] for i in idx]),
@@ -200,18 +209,23 @@ def format_table(results: dict[str, Any]) -> str:
     ]
     for bench, b in results["benchmarks"].items():
         lines += ["", f"{bench}: {b['pages']} pages", f"{'extractor':<28}{'P':>7}{'R':>7}{'F1':>7}{'acc':>7}"
-                  f"{'pages/CPU-s':>13}{'x traf':>8}{'title':>7}{'author':>7}{'date':>7}"]  # fmt: skip
+                  f"{'pages/CPU-s':>13}{'x traf':>8}{'dF1 vs traf [95% CI]':>24}{'title':>7}{'author':>7}"
+                  f"{'date':>7}"]  # fmt: skip
         for name, m in b["extractors"].items():
             meta = m.get("metadata", {})
             acc = f"{m['accuracy']:>7.3f}" if "accuracy" in m else f"{'':>7}"
             ratio = f"{m['speed_vs_trafilatura']:>8.2f}" if m["speed_vs_trafilatura"] else f"{'':>8}"
             lines.append(
                 f"{name:<28}{m['precision']:>7.3f}{m['recall']:>7.3f}{m['f1']:>7.3f}{acc}"
-                f"{m['pages_per_cpu_s']:>13.1f}{ratio}"
+                f"{m['pages_per_cpu_s']:>13.1f}{ratio}{_ci(m.get('f1_vs_trafilatura')):>24}"
                 + "".join(f"{meta[k]:>7.2f}" for k in ("title", "author", "date") if k in meta)
                 + (f"  ({m['errors']} pages failed: scored empty)" if m.get("errors") else "")
             )
     return "\n".join(lines)
+
+
+def _ci(diff: list[float] | None) -> str:
+    return f"{diff[0]:+.3f} [{diff[1]:+.3f}, {diff[2]:+.3f}]" if diff else ""
 
 
 def plot(results: dict[str, Any], path: str | Path) -> None:
