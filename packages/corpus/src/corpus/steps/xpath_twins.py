@@ -28,15 +28,12 @@ from typing import Any
 _RE_TEST = re.compile(r"re:test\(\s*[@\w|]+\s*,\s*'([^']*)'\s*(?:,\s*'([^']*)'\s*)?\)")
 
 
-def _first(e: Any, a: str, b: str) -> str:
+def _first(attrs: dict[str, str], a: str, b: str) -> str:
     """XPath's string value of ``@a|@b``: the attribute that comes first in the source, else ''."""
-    va, vb = e.get(a), e.get(b)
-    if va is None:
-        return vb or ""
-    if vb is None:
-        return va
-    keys = e.keys()
-    return va if keys.index(a) < keys.index(b) else vb
+    for key, value in attrs.items():  # attributes in source order; an element has a handful
+        if key == a or key == b:
+            return value
+    return ""
 
 
 def _first_per_parent(matches: Iterator[Any]) -> list:
@@ -183,15 +180,17 @@ _DISCARD_TAGS = ("div", "item", "list", "p", "section", "span")
 def _overall0(tree: Any, r: list) -> list:
     out = []
     for e in _elements(tree, *_DISCARD_TAGS):
-        if not e.attrib:
+        items = e.items()
+        if not items:  # every test below needs an attribute (no regex here matches '')
             continue
+        a = dict(items)
         if (
-            e.get("data-lp-replacement-content") is not None
-            or "nav" in (e.get("role") or "").replace("N", "n")
-            or "MostPopularStories" in (e.get("data-component") or "")
-            or r[0].search(_first(e, "id", "class"))
-            or r[1].search(e.get("id") or "")
-            or r[2].search(e.get("class") or "")
+            "data-lp-replacement-content" in a
+            or "nav" in a.get("role", "").replace("N", "n")
+            or "MostPopularStories" in a.get("data-component", "")
+            or r[0].search(_first(a, "id", "class"))
+            or r[1].search(a.get("id", ""))
+            or r[2].search(a.get("class", ""))
         ):
             out.append(e)
     return out
@@ -200,18 +199,20 @@ def _overall0(tree: Any, r: list) -> list:
 def _overall1(tree: Any, r: list) -> list:
     out = []
     for e in _elements(tree):
-        if not e.attrib:
+        items = e.items()
+        if not items:
             continue
-        c, i, s = e.get("class"), e.get("id") or "", e.get("style") or ""
+        a = dict(items)
+        c, style = a.get("class", ""), a.get("style", "")
         if (
             c == "comments-title"
-            or _first(e, "id", "class").startswith("reply-")
-            or r[0].search(_first(e, "id", "style"))
-            or "display:none" in s
-            or "display: none" in s
-            or r[1].search(i)
-            or r[2].search(c or "")
-            or e.get("aria-hidden") == "true"
+            or _first(a, "id", "class").startswith("reply-")
+            or r[0].search(_first(a, "id", "style"))
+            or "display:none" in style
+            or "display: none" in style
+            or r[1].search(a.get("id", ""))
+            or r[2].search(c)
+            or a.get("aria-hidden") == "true"
         ):
             out.append(e)
     return out
@@ -237,10 +238,12 @@ def _teasers(tree: Any, r: list) -> list:
 def _precision1(tree: Any, r: list) -> list:
     out = []
     for e in _elements(tree, *_DISCARD_TAGS):
-        if not e.attrib:
+        items = e.items()
+        if not items:
             continue
-        first = _first(e, "id", "class")
-        if r[0].search(first) or r[1].search(first) or "border" in (e.get("style") or ""):
+        a = dict(items)
+        first = _first(a, "id", "class")
+        if r[0].search(first) or r[1].search(first) or "border" in a.get("style", ""):
             out.append(e)
     return out
 
