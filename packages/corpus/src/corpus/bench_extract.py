@@ -234,6 +234,7 @@ def plot(results: dict[str, Any], path: str | Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     benches = list(results["benchmarks"])
     fig, axes = plt.subplots(2, len(benches), figsize=(4 * len(benches), 6), squeeze=False)
@@ -245,6 +246,11 @@ def plot(results: dict[str, Any], path: str | Path) -> None:
         axes[0][j].set_title(f"{bench}: F1", fontsize=9)
         axes[1][j].barh(names, [ex[n]["pages_per_cpu_s"] for n in names], color="tab:gray")
         axes[1][j].set_xscale("log")
+        axes[1][j].xaxis.set_minor_formatter(NullFormatter())  # log minor labels overlap at this width
+        ref = ex.get("trafilatura-default")
+        if ref:  # the reference every ratio and difference is taken against
+            axes[0][j].axvline(ref["f1"], color="black", linestyle="--", linewidth=0.8)
+            axes[1][j].axvline(ref["pages_per_cpu_s"], color="black", linestyle="--", linewidth=0.8)
         axes[1][j].set_title("pages per CPU-second (log)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
