@@ -61,7 +61,7 @@ def test_boilerplate_reasons() -> None:
 
 
 def test_gopher_repetition_drops_repeated_lines_with_reason() -> None:
-    rep, quality = quality_filters()[:2]
+    quality, rep = quality_filters()[:2]
     repeated = "\n".join(["Click here to subscribe to our newsletter today."] * 30 + [EN])
     keep, reason = rep.filter(_doc(repeated))
     assert keep is False and reason
