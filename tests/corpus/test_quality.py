@@ -20,7 +20,7 @@ from corpus.steps.quality import (
     FastGopherRepetitionFilter,
     NGrams,
 )
-from corpus.steps.tokens import SpacyLikeWordTokenizer
+from corpus.steps.tokens import REFERENCE_TOKEN_RE, SpacyLikeWordTokenizer
 from datatrove.data import Document
 from datatrove.pipeline.filters import C4QualityFilter, GopherQualityFilter, GopherRepetitionFilter
 from hypothesis import HealthCheck, given, settings
@@ -134,6 +134,20 @@ def test_spacy_like_tokens_follow_spacys_rules() -> None:
     text = "Go on. Do it. Be it. So be it. We go. You go."
     assert tok.count_sentences(text, 100) == len(tok.sent_tokenize(text)) == 6
     assert tok.count_sentences(text, 3) == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["can", "cannot", "n't", "'s", "U.S.", "Mr.", "a", "é", "7", ".", ",", "-", "@",
+                                 "www.", "://", "'", "’", "F.", "e.g.", "x@y.z", " ", "\n", "\t"]), max_size=40))  # fmt: skip
+def test_tokenizer_fast_path_equals_the_rules(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert SpacyLikeWordTokenizer().word_tokenize(text) == REFERENCE_TOKEN_RE.findall(text)
+
+
+def test_tokenizer_fast_path_equals_the_rules_on_news(page_texts: list[str], sample_data: Path) -> None:
+    tok = SpacyLikeWordTokenizer()
+    for text in page_texts + reuters_texts(sample_data, 300):
+        assert tok.word_tokenize(text) == REFERENCE_TOKEN_RE.findall(text)
 
 
 def test_spacy_like_tokens_agree_with_spacy_on_news(sample_data: Path) -> None:

@@ -20,7 +20,7 @@ record id) and their overlap with datatrove's, over all pages and over the pages
 and passes 404 pages on), and the WARC readers alone (warcio vs fastwarc, records and payload bytes read).
 The FineWeb-style stage needs the extra ``bench`` (faust-cchardet, python-magic, spaCy).
 
-Usage: ``corpus bench-pipeline [--source ../shared/data/cc_news_mirror] [--files N] [--json F]``
+Usage: ``corpus bench-pipeline [--source ../shared/data/cc_news_mirror] [--files N] [--repeats 3] [--json F]``
 """
 
 from __future__ import annotations
@@ -166,9 +166,10 @@ def _cpu_s() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _child(build: Callable[[], list[Any]], conn: Any) -> None:
-    """Build and run the pipeline twice; time the second run (steady state: imports, model loads and spaCy's
-    tokenizer are one-off costs a real task pays once for a whole WARC file, not per page)."""
+def _child(build: Callable[[], list[Any]], conn: Any, repeats: int) -> None:
+    """Build and run the pipeline once untimed, then ``repeats`` timed runs; report the fastest (steady state:
+    imports, model loads and spaCy's tokenizer are one-off costs a real task pays once for a whole WARC file,
+    not per page; the fastest run is the one least disturbed by other load on the machine)."""
     import logging
 
     from loguru import logger
@@ -178,19 +179,24 @@ def _child(build: Callable[[], list[Any]], conn: Any) -> None:
     try:
         steps = build()
         _drain(steps)
-        cpu0, wall0 = _cpu_s(), time.perf_counter()
-        out = _drain(steps)
-        out["cpu_s"], out["wall_s"] = _cpu_s() - cpu0, time.perf_counter() - wall0
-        conn.send(out)
+        best: dict = {}
+        for _ in range(repeats):
+            cpu0, wall0 = _cpu_s(), time.perf_counter()
+            out = _drain(steps)
+            out["cpu_s"], out["wall_s"] = _cpu_s() - cpu0, time.perf_counter() - wall0
+            if not best or out["cpu_s"] < best["cpu_s"]:
+                best = out
+        conn.send(best)
     except BaseException as e:  # noqa: BLE001 - reported to the parent as one line
         conn.send({"error": f"{type(e).__name__}: {e}"})
 
 
-def run_forked(build: Callable[[], list[Any]]) -> dict:
-    """Run the pipeline ``build()`` returns in a forked child (a clean process per stage); its CPU-s and wall-s."""
+def run_forked(build: Callable[[], list[Any]], repeats: int = 1) -> dict:
+    """Run the pipeline ``build()`` returns in a forked child (a clean process per stage); its CPU-s and wall-s
+    (the fastest of ``repeats`` timed runs)."""
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(build, send))
+    proc = ctx.Process(target=_child, args=(build, send, repeats))
     proc.start()
     out = recv.recv()
     proc.join()
@@ -256,7 +262,7 @@ def _jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a | b else 1.0
 
 
-def run_bench(source: Path, files: int | None = None) -> dict:
+def run_bench(source: Path, files: int | None = None, repeats: int = 1) -> dict:
     """The project stage (default and FineWeb filters), datatrove's, and both readers on the same WARCs."""
     from corpus.steps.filters import fineweb_filters
 
@@ -264,9 +270,11 @@ def run_bench(source: Path, files: int | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         fineweb_steps(source, rels, Path(tmp) / "probe.txt")  # fail early (missing extra) before any timing
         stages = {
-            "project": run_forked(lambda: project_steps(source, rels)),
-            "project-fineweb": run_forked(lambda: project_steps(source, rels, fineweb_filters())),
-            "datatrove-fineweb": run_forked(lambda: fineweb_steps(source, rels, Path(tmp) / "paths.txt")),
+            "project": run_forked(lambda: project_steps(source, rels), repeats),
+            "project-fineweb": run_forked(lambda: project_steps(source, rels, fineweb_filters()), repeats),
+            "datatrove-fineweb": run_forked(
+                lambda: fineweb_steps(source, rels, Path(tmp) / "paths.txt"), repeats
+            ),
         }
     pages = stages["project"][
         "pages"
@@ -277,6 +285,7 @@ def run_bench(source: Path, files: int | None = None) -> dict:
     return {
         "source": str(source),
         "warc_files": rels,
+        "repeats": repeats,
         "stages": stages,
         "speed_ratio": {k: stages[k]["pages_per_cpu_s"] / dt["pages_per_cpu_s"] for k in PROJECT_STAGES},
         "overlap": {k: overlap(stages[k], dt) for k in PROJECT_STAGES},
@@ -298,7 +307,7 @@ def format_table(res: dict) -> str:
         )
     lines.append(
         f"pages/CPU-s: the {res['stages']['project']['pages']} HTML pages our reader finds in these files over"
-        " each stage's CPU-s (steady state: second pass)"
+        f" each stage's CPU-s (steady state: fastest of {res['repeats']} passes after a warm-up one)"
     )
     for name in PROJECT_STAGES:
         o = res["overlap"][name]
@@ -334,7 +343,9 @@ def main(args: argparse.Namespace) -> int:
         raise CorpusError(f"source folder not found: {source}")
     if args.files is not None and args.files < 1:
         raise CorpusError("--files must be >= 1")
-    res = run_bench(source, args.files)
+    if args.repeats < 1:
+        raise CorpusError("--repeats must be >= 1")
+    res = run_bench(source, args.files, args.repeats)
     print(format_table(res))
     if args.json_out:
         from common import write_json_atomic

@@ -17,8 +17,10 @@ Usage: ``[FastGopherQualityFilter(language=tok), FastGopherRepetitionFilter(lang
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import Counter
-from itertools import accumulate
+from itertools import accumulate, compress
+from operator import ne
 
 from datatrove.data import Document
 from datatrove.pipeline.filters import C4QualityFilter, GopherQualityFilter, GopherRepetitionFilter
@@ -33,8 +35,10 @@ class NGrams:
 
     def __init__(self, words: list[str], sep: str) -> None:
         self.joined, k = sep.join(words), len(sep)
-        ends = list(accumulate(len(w) + k for w in words))  # where word i's separator ends
-        self.starts, self.ends = [0, *ends[:-1]], [e - k for e in ends]
+        ends = list(accumulate(map(len, words)))  # where word i ends, without separators
+        if k:
+            ends = [e + k * i for i, e in enumerate(ends)]
+        self.starts, self.ends = [0, *(e + k for e in ends[:-1])], ends
 
     def __call__(self, n: int) -> list[str]:
         cut = map(slice, self.starts, self.ends[n - 1 :])  # stops at the last full n-gram
@@ -47,21 +51,39 @@ def top_duplicate_chars(grams: list[str]) -> int:
     return len(gram) * count
 
 
+def top_duplicate_chars_of_words(words: list[str], n: int) -> int:
+    """``top_duplicate_chars`` of the space-joined n-grams, counted as word tuples: the same n-gram (and the
+    same first one on ties) when no word holds a space, as then joining is one-to-one."""
+    (gram, count), *_ = Counter(zip(*(words[k:] for k in range(n)))).most_common(1)
+    return (sum(map(len, gram)) + n - 1) * count
+
+
 def all_duplicate_chars(grams: list[str], n: int) -> int:
     """datatrove's ``find_all_duplicate`` on precomputed n-grams: characters in repeated n-grams, walking
-    greedily (a repeat skips its n words)."""
-    if len(set(grams)) == len(grams):  # nothing repeats: the walk visits every position and counts 0
+    greedily (a visited n-gram seen at a visited position before counts and skips its n words).
+
+    The same walk, deciding only the positions that repeat an earlier n-gram: a first occurrence is never a
+    repeat, so it is added whenever it is visited, i.e. unless a repeat's jump skipped it."""
+    m = len(grams)
+    first = dict(zip(reversed(grams), range(m - 1, -1, -1)))  # each n-gram's first position
+    if len(first) == m:  # nothing repeats: the walk counts 0
         return 0
-    seen: set[str] = set()
-    repeated = idx = 0
-    while idx < len(grams):
-        gram = grams[idx]
-        if gram in seen:
+    later = compress(range(m), map(ne, map(first.__getitem__, grams), range(m)))
+    seen: set[str] = set()  # n-grams added at visited later positions
+    jumps: list[int] = []  # positions of counted repeats: the n - 1 positions after each are skipped
+    repeated = next_idx = 0
+    for i in later:
+        if i < next_idx:
+            continue
+        gram = grams[i]
+        j = first[gram]
+        k = bisect_left(jumps, j) - 1
+        if gram in seen or k < 0 or j >= jumps[k] + n:  # the first occurrence was visited (or a later one)
             repeated += len(gram)
-            idx += n
+            next_idx = i + n
+            jumps.append(i)
         else:
             seen.add(gram)
-            idx += 1
     return repeated
 
 
@@ -85,10 +107,13 @@ class FastGopherRepetitionFilter(GopherRepetitionFilter):
         if self.dup_line_char_frac and dup_chars / len(text) > self.dup_line_char_frac:
             return False, "dup_line_char_frac"
         words = split_into_words(text, self.language)
-        spaced, glued = NGrams(words, " "), NGrams(words, "")
+        glued = NGrams(words, "")
+        spaced = NGrams(words, " ") if " " in glued.joined else None  # words with spaces: join them
         for n, frac in self.top_n_grams:
-            grams = spaced(n)
-            if grams and top_duplicate_chars(grams) / len(text) > frac:
+            if len(words) < n:
+                continue
+            top = top_duplicate_chars(spaced(n)) if spaced else top_duplicate_chars_of_words(words, n)
+            if top / len(text) > frac:
                 return False, f"top_{n}_gram"
         for n, frac in self.dup_n_grams:
             if all_duplicate_chars(glued(n), n) / len(text) > frac:
