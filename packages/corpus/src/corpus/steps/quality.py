@@ -54,7 +54,7 @@ def top_duplicate_chars(grams: list[str]) -> int:
 def top_duplicate_chars_of_words(words: list[str], n: int) -> int:
     """``top_duplicate_chars`` of the space-joined n-grams, counted as word tuples: the same n-gram (and the
     same first one on ties) when no word holds a space, as then joining is one-to-one."""
-    (gram, count), *_ = Counter(zip(*(words[k:] for k in range(n)))).most_common(1)
+    (gram, count), *_ = Counter(zip(*(words[k:] for k in range(n)), strict=False)).most_common(1)
     return (sum(map(len, gram)) + n - 1) * count
 
 
@@ -65,7 +65,7 @@ def all_duplicate_chars(grams: list[str], n: int) -> int:
     The same walk, deciding only the positions that repeat an earlier n-gram: a first occurrence is never a
     repeat, so it is added whenever it is visited, i.e. unless a repeat's jump skipped it."""
     m = len(grams)
-    first = dict(zip(reversed(grams), range(m - 1, -1, -1)))  # each n-gram's first position
+    first = dict(zip(reversed(grams), range(m - 1, -1, -1), strict=True))  # first position of each
     if len(first) == m:  # nothing repeats: the walk counts 0
         return 0
     later = compress(range(m), map(ne, map(first.__getitem__, grams), range(m)))
