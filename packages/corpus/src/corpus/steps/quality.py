@@ -29,6 +29,9 @@ from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
 from datatrove.utils.text import PUNCTUATION_SET, split_into_sentences, split_into_words
 
 
+_NO_LETTER_IS_PUNCTUATION = not any(ch.isalpha() for ch in PUNCTUATION_SET)
+
+
 class NGrams:
     """The n-grams of ``words`` joined by ``sep`` (``sep.join(words[i : i + n])`` for every i), as slices of one
     joined string; the word offsets are computed once for every n."""
@@ -131,7 +134,11 @@ class FastGopherQualityFilter(GopherQualityFilter):
         words = split_into_words(text, self.language)
         n_words = len(words)
         counts = Counter(words)
-        non_symbol = [(w, c) for w, c in counts.items() if any(ch not in PUNCTUATION_SET for ch in w)]
+        non_symbol = [  # an all-letter word has a non-symbol character (no letter is in PUNCTUATION_SET)
+            (w, c)
+            for w, c in counts.items()
+            if (w.isalpha() and _NO_LETTER_IS_PUNCTUATION) or any(ch not in PUNCTUATION_SET for ch in w)
+        ]
         n_non_symbol = sum(c for _, c in non_symbol)
         if (self.min_doc_words and n_non_symbol < self.min_doc_words) or not n_words:
             return False, "gopher_short_doc"
@@ -155,7 +162,7 @@ class FastGopherQualityFilter(GopherQualityFilter):
         ell_lines = sum(s.rstrip().endswith(("...", "…")) for s in lines)
         if self.max_ellipsis_lines_ratio and ell_lines / len(lines) > self.max_ellipsis_lines_ratio:
             return False, "gopher_too_many_end_ellipsis"
-        alpha = sum(c for w, c in counts.items() if any(ch.isalpha() for ch in w))
+        alpha = sum(c for w, c in counts.items() if w.isalpha() or any(ch.isalpha() for ch in w))
         if self.max_non_alpha_words_ratio and alpha / n_words < self.max_non_alpha_words_ratio:
             return False, "gopher_below_alpha_threshold"
         if self.min_stop_words and len(self.stop_words.intersection(counts)) < self.min_stop_words:
