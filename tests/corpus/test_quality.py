@@ -85,7 +85,7 @@ def test_twins_decide_as_datatrove_on_real_texts(page_texts: list[str], sample_d
 
 
 _WORDS = st.sampled_from(
-    ["a", "ab", "b", "ba", "the", "and", "of", ".", "...", "-", "•", "#", "…", "{", "7", "x."]
+    ["a", "ab", "b", "ba", "the", "and", "of", ".", "...", "-", "•", "#", "…", "{", "7", "x.", "½", "１", "é"]
 )
 
 

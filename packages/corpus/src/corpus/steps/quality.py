@@ -28,7 +28,6 @@ from datatrove.pipeline.filters.c4_filters import CITATION_REGEX, ELLIPSIS, END_
 from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
 from datatrove.utils.text import PUNCTUATION_SET, split_into_sentences, split_into_words
 
-
 _NO_LETTER_IS_PUNCTUATION = not any(ch.isalpha() for ch in PUNCTUATION_SET)
 
 
