@@ -1,7 +1,8 @@
 """The project's document stage side by side with datatrove's FineWeb-style stage, on the same WARCs.
 
-Both stages run in one process each, one after the other, on one core (each in a forked child, so every CPU
-second it spends, datatrove's extraction sandbox process included, is counted):
+Each stage runs in a process of its own on one core (a forked child, so every CPU second it spends, datatrove's
+extraction sandbox process included, is counted); after an untimed warm-up pass the stages take turns for
+``repeats`` timed passes, and each stage's fastest pass counts:
 
 * project: ``WarcRecordReader`` (warcio) -> ``ArticleExtractor`` (the default extractor) -> English ->
   length -> Gopher quality / repetition + C4-style boilerplate (``corpus.stages.document_steps``);
@@ -166,10 +167,9 @@ def _cpu_s() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _child(build: Callable[[], list[Any]], conn: Any, repeats: int) -> None:
-    """Build and run the pipeline once untimed, then ``repeats`` timed runs; report the fastest (steady state:
-    imports, model loads and spaCy's tokenizer are one-off costs a real task pays once for a whole WARC file,
-    not per page; the fastest run is the one least disturbed by other load on the machine)."""
+def _child(build: Callable[[], list[Any]], conn: Any) -> None:
+    """Build the pipeline and run it once untimed (steady state: imports, model loads and spaCy's tokenizer are
+    one-off costs a real task pays once for a whole WARC file, not per page), then one timed run per "run"."""
     import logging
 
     from loguru import logger
@@ -179,30 +179,52 @@ def _child(build: Callable[[], list[Any]], conn: Any, repeats: int) -> None:
     try:
         steps = build()
         _drain(steps)
-        best: dict = {}
-        for _ in range(repeats):
+        conn.send({"ready": True})
+        while conn.recv() == "run":
             cpu0, wall0 = _cpu_s(), time.perf_counter()
             out = _drain(steps)
             out["cpu_s"], out["wall_s"] = _cpu_s() - cpu0, time.perf_counter() - wall0
-            if not best or out["cpu_s"] < best["cpu_s"]:
-                best = out
-        conn.send(best)
+            conn.send(out)
     except BaseException as e:  # noqa: BLE001 - reported to the parent as one line
         conn.send({"error": f"{type(e).__name__}: {e}"})
 
 
-def run_forked(build: Callable[[], list[Any]], repeats: int = 1) -> dict:
-    """Run the pipeline ``build()`` returns in a forked child (a clean process per stage); its CPU-s and wall-s
-    (the fastest of ``repeats`` timed runs)."""
-    ctx = multiprocessing.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(build, send, repeats))
-    proc.start()
-    out = recv.recv()
-    proc.join()
+def _answer(conn: Any) -> dict:
+    out = conn.recv()
     if "error" in out:
         raise CorpusError(f"pipeline failed: {out['error']}")
     return out
+
+
+def run_interleaved(builds: dict[str, Callable[[], list[Any]]], repeats: int = 1) -> dict[str, dict]:
+    """Each pipeline ``build()`` returns in its own forked child (a clean process per stage), timed ``repeats``
+    times in turn (A B C A B C ...: load from elsewhere on the machine falls on every stage alike); per stage the
+    fastest run (CPU-s, and its wall-s)."""
+    ctx = multiprocessing.get_context("fork")
+    kids: dict[str, tuple[Any, Any]] = {}
+    best: dict[str, dict] = {}
+    try:
+        for name, build in builds.items():
+            mine, theirs = ctx.Pipe()
+            proc = ctx.Process(target=_child, args=(build, theirs))
+            proc.start()
+            kids[name] = (proc, mine)
+            _answer(mine)
+        for _ in range(repeats):
+            for name, (_, conn) in kids.items():
+                conn.send("run")
+                out = _answer(conn)
+                if name not in best or out["cpu_s"] < best[name]["cpu_s"]:
+                    best[name] = out
+    finally:
+        for proc, conn in kids.values():
+            if proc.is_alive():
+                conn.send("stop")
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+    return best
 
 
 def reader_speed(source: Path, rels: list[str]) -> dict:
@@ -269,13 +291,12 @@ def run_bench(source: Path, files: int | None = None, repeats: int = 1) -> dict:
     rels = list_warcs(source, files)
     with tempfile.TemporaryDirectory() as tmp:
         fineweb_steps(source, rels, Path(tmp) / "probe.txt")  # fail early (missing extra) before any timing
-        stages = {
-            "project": run_forked(lambda: project_steps(source, rels), repeats),
-            "project-fineweb": run_forked(lambda: project_steps(source, rels, fineweb_filters()), repeats),
-            "datatrove-fineweb": run_forked(
-                lambda: fineweb_steps(source, rels, Path(tmp) / "paths.txt"), repeats
-            ),
+        builds = {
+            "project": lambda: project_steps(source, rels),
+            "project-fineweb": lambda: project_steps(source, rels, fineweb_filters()),
+            "datatrove-fineweb": lambda: fineweb_steps(source, rels, Path(tmp) / "paths.txt"),
         }
+        stages = run_interleaved(builds, repeats)
     pages = stages["project"][
         "pages"
     ]  # one denominator: the HTML pages of these files, as our reader sees them
@@ -307,7 +328,7 @@ def format_table(res: dict) -> str:
         )
     lines.append(
         f"pages/CPU-s: the {res['stages']['project']['pages']} HTML pages our reader finds in these files over"
-        f" each stage's CPU-s (steady state: fastest of {res['repeats']} passes after a warm-up one)"
+        f" each stage's CPU-s (steady state: fastest of {res['repeats']} passes, stages taking turns)"
     )
     for name in PROJECT_STAGES:
         o = res["overlap"][name]

@@ -19,8 +19,10 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterable
 from itertools import accumulate, compress
 from operator import ne
+from typing import Any
 
 from datatrove.data import Document
 from datatrove.pipeline.filters import C4QualityFilter, GopherQualityFilter, GopherRepetitionFilter
@@ -40,7 +42,7 @@ class NGrams:
         ends = list(accumulate(map(len, words)))  # where word i ends, without separators
         if k:
             ends = [e + k * i for i, e in enumerate(ends)]
-        self.starts, self.ends = [0, *(e + k for e in ends[:-1])], ends
+        self.starts, self.ends = [0, *((e + k for e in ends[:-1]) if k else ends[:-1])], ends
 
     def __call__(self, n: int) -> list[str]:
         cut = map(slice, self.starts, self.ends[n - 1 :])  # stops at the last full n-gram
@@ -62,15 +64,19 @@ def top_duplicate_chars_of_words(words: list[str], n: int) -> int:
 
 def all_duplicate_chars(grams: list[str], n: int) -> int:
     """datatrove's ``find_all_duplicate`` on precomputed n-grams: characters in repeated n-grams, walking
-    greedily (a visited n-gram seen at a visited position before counts and skips its n words).
-
-    The same walk, deciding only the positions that repeat an earlier n-gram: a first occurrence is never a
-    repeat, so it is added whenever it is visited, i.e. unless a repeat's jump skipped it."""
+    greedily (a visited n-gram seen at a visited position before counts and skips its n words)."""
     m = len(grams)
     first = dict(zip(reversed(grams), range(m - 1, -1, -1), strict=True))  # first position of each
     if len(first) == m:  # nothing repeats: the walk counts 0
         return 0
     later = compress(range(m), map(ne, map(first.__getitem__, grams), range(m)))
+    return _walk(later, grams, first, n)
+
+
+def _walk(later: Iterable[int], grams: Any, first: dict[str, int], n: int) -> int:
+    """The greedy walk, deciding only the ``later`` positions (those repeating an earlier n-gram, ascending):
+    a first occurrence is never a repeat, so it is added whenever it is visited, i.e. unless a repeat's jump
+    skipped it. ``grams[i]``: the n-gram at position i; ``first``: each repeated n-gram's first position."""
     seen: set[str] = set()  # n-grams added at visited later positions
     jumps: list[int] = []  # positions of counted repeats: the n - 1 positions after each are skipped
     repeated = next_idx = 0
@@ -87,6 +93,49 @@ def all_duplicate_chars(grams: list[str], n: int) -> int:
         else:
             seen.add(gram)
     return repeated
+
+
+_B = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2**64
+_B_INV = pow(_B, -1, 1 << 64)
+
+
+class GluedNGrams(NGrams):
+    """``NGrams(words, "")`` with a 64-bit polynomial hash of every n-gram's characters (numpy, modulo 2**64),
+    so that ``duplicate_chars(n)`` (= ``all_duplicate_chars(self(n), n)``) builds n-gram strings only at
+    positions whose hash is shared: different hashes mean different strings, and a shared hash is checked on
+    the strings themselves, so a hash collision costs time, never a wrong count."""
+
+    def __init__(self, words: list[str]) -> None:
+        import numpy as np
+
+        super().__init__(words, "")
+        codes = np.frombuffer(self.joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64) + 1
+        inv_pows = np.full(len(codes), _B_INV, dtype=np.uint64)
+        pows = np.full(len(codes) + 1, _B, dtype=np.uint64)
+        inv_pows[:1], pows[:1] = 1, 1
+        # hash(S[a:b]) = B**a * sum(c_t * B**-t, t in [a, b)) = sum(c_t * B**(a - t)): the same for equal strings
+        self._prefix = np.concatenate((np.zeros(1, np.uint64), np.cumsum(codes * np.cumprod(inv_pows))))
+        self._pows = np.cumprod(pows)
+        self._a, self._b = np.asarray(self.starts[: len(self.ends)]), np.asarray(self.ends)
+
+    def duplicate_chars(self, n: int) -> int:
+        import numpy as np
+
+        m = len(self.ends) - n + 1
+        if m < 2:
+            return 0
+        a, b = self._a[:m], self._b[n - 1 :]
+        hashes = (self._prefix[b] - self._prefix[a]) * self._pows[a]
+        _, which, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+        maybe = np.flatnonzero(counts[which] > 1).tolist()
+        if not maybe:
+            return 0
+        starts, ends, joined = self.starts, self.ends, self.joined
+        grams = {i: joined[starts[i] : ends[i + n - 1]] for i in maybe}
+        first: dict[str, int] = {}
+        for i in maybe:
+            first.setdefault(grams[i], i)
+        return _walk((i for i in maybe if first[grams[i]] != i), grams, first, n)
 
 
 class FastGopherRepetitionFilter(GopherRepetitionFilter):
@@ -109,7 +158,7 @@ class FastGopherRepetitionFilter(GopherRepetitionFilter):
         if self.dup_line_char_frac and dup_chars / len(text) > self.dup_line_char_frac:
             return False, "dup_line_char_frac"
         words = split_into_words(text, self.language)
-        glued = NGrams(words, "")
+        glued = GluedNGrams(words)
         spaced = NGrams(words, " ") if " " in glued.joined else None  # words with spaces: join them
         for n, frac in self.top_n_grams:
             if len(words) < n:
@@ -118,7 +167,7 @@ class FastGopherRepetitionFilter(GopherRepetitionFilter):
             if top / len(text) > frac:
                 return False, f"top_{n}_gram"
         for n, frac in self.dup_n_grams:
-            if all_duplicate_chars(glued(n), n) / len(text) > frac:
+            if glued.duplicate_chars(n) / len(text) > frac:
                 return False, f"duplicated_{n}_n_grams"
         return True
 
