@@ -18,11 +18,14 @@ from corpus.steps.quality import (
     FastC4QualityFilter,
     FastGopherQualityFilter,
     FastGopherRepetitionFilter,
+    GluedNGrams,
     NGrams,
+    all_duplicate_chars,
 )
 from corpus.steps.tokens import REFERENCE_TOKEN_RE, SpacyLikeWordTokenizer
 from datatrove.data import Document
 from datatrove.pipeline.filters import C4QualityFilter, GopherQualityFilter, GopherRepetitionFilter
+from datatrove.pipeline.filters.gopher_repetition_filter import find_all_duplicate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -110,6 +113,16 @@ def test_twins_decide_as_datatrove_on_generated_texts(parts: list[tuple[list[str
 def test_ngram_slices_equal_joins(words: list[str], n: int, sep: str) -> None:
     expected = [sep.join(words[i : i + n]) for i in range(len(words) - n + 1)]
     assert NGrams(words, sep)(n) == expected
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(st.sampled_from(["a", "ab", "b", "ba", "the", "é", "１", "½"]), max_size=80), st.integers(2, 10)
+)
+def test_duplicate_ngram_chars_equal_datatrove(words: list[str], n: int) -> None:
+    """The hashed count and the plain walk against datatrove's ``find_all_duplicate`` (with "".join keys)."""
+    expected = find_all_duplicate(words, n)
+    assert GluedNGrams(words).duplicate_chars(n) == expected == all_duplicate_chars(NGrams(words, "")(n), n)
 
 
 def test_spacy_like_tokens_follow_spacys_rules() -> None:
