@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 from corpus.steps.dedup import normalized_text_key
@@ -49,6 +50,21 @@ def test_length_filter_reason() -> None:
     f = LengthFilter(min_words=50, min_chars=200)
     assert f.filter(_doc(EN)) == (False, "too_short")
     assert f.filter(_doc(EN + " " + EN)) is True
+
+
+def test_length_filter_prefix_shortcut_matches_a_full_count() -> None:
+    """Words counted on a prefix first: the decision is the full count's, also where the prefix cuts a word
+    or holds too few (long words, padding) and the rest of the text decides."""
+    f = LengthFilter(min_words=50, min_chars=200)
+    for text in [
+        " ".join(["w"] * 49) + " " + "x" * 2000,
+        " ".join(["w"] * 49) + " " + "x" * 2000 + " y",
+        "-" * 990 + " " + " ".join(["word"] * 49),
+        "-" * 990 + " " + " ".join(["word"] * 50),
+        " ".join(["abcdefghijklmnopqrstuvwxy"] * 60),
+    ]:
+        full = len(re.findall(r"\w+", text)) >= 50
+        assert (f.filter(_doc(text)) is True) == full, text[:80]
 
 
 def test_boilerplate_reasons() -> None:

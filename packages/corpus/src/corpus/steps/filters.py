@@ -123,7 +123,12 @@ class LengthFilter(BaseFilter):
         self.min_words, self.min_chars = min_words, min_chars
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        if len(doc.text) < self.min_chars or len(_WORD_RE.findall(doc.text)) < self.min_words:
+        text = doc.text
+        if len(text) < self.min_chars:
+            return False, "too_short"
+        # a prefix holds no more words than the whole text, so enough words in one settle it (most articles)
+        head = text[: 20 * self.min_words]
+        if len(_WORD_RE.findall(head)) < self.min_words and len(_WORD_RE.findall(text)) < self.min_words:
             return False, "too_short"
         return True
 
