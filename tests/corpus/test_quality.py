@@ -226,6 +226,13 @@ def test_fineweb_preset_stage_and_unknown_tokenizer() -> None:
         FilterConfig(word_tokenizer="nltk")
 
 
+def test_twins_on_odd_characters() -> None:
+    """A lone surrogate (an undecodable byte kept by a lenient decoder), NUL and astral characters."""
+    odd = " ".join(["\ud800 a", "\x00", "𝔘𝔫𝔦", "a \ud800"] * 40)
+    _same_decisions([odd, ARTICLE + " " + odd], SpacyLikeWordTokenizer())
+    _same_decisions([odd], RegexWordTokenizer())
+
+
 def test_c4_twin_keeps_the_same_lines() -> None:
     text = ARTICLE + "\nPlease enable JavaScript to view comments.\nShare\n" + ARTICLE
     a, b = Document(text=text, id="a"), Document(text=copy.copy(text), id="b")

@@ -109,7 +109,10 @@ class GluedNGrams(NGrams):
         import numpy as np
 
         super().__init__(words, "")
-        codes = np.frombuffer(self.joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64) + 1
+        codes = (
+            np.frombuffer(self.joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+            + 1
+        )
         inv_pows = np.full(len(codes), _B_INV, dtype=np.uint64)
         pows = np.full(len(codes) + 1, _B, dtype=np.uint64)
         inv_pows[:1], pows[:1] = 1, 1
