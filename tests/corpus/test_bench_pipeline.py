@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from corpus.bench_pipeline import _language_filter, _record_id, list_warcs, reader_speed, run_bench
+from corpus.bench_pipeline import (
+    _language_filter,
+    _record_id,
+    list_warcs,
+    overlap,
+    reader_speed,
+    run_bench,
+)
 from datatrove.data import Document
 
 
@@ -39,7 +46,11 @@ def test_record_ids_match_across_readers() -> None:
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["--source", "/no/such/warcs"], "source folder not found"), (["--files", "0"], "--files must be >= 1")],
+    [
+        (["--source", "/no/such/warcs"], "source folder not found"),
+        (["--files", "0"], "--files must be >= 1"),
+        (["--repeats", "0"], "--repeats must be >= 1"),
+    ],
 )
 def test_bench_pipeline_user_errors(args: list[str], message: str) -> None:
     done = subprocess.run([sys.executable, "-m", "corpus.cli", "bench-pipeline", *args],
@@ -54,21 +65,35 @@ def test_list_warcs_skips_wat_and_wet(sample_data: Path) -> None:
     assert not any(n.endswith((".wat.gz", ".wet.gz")) for n in names)
 
 
+def test_overlap_over_all_pages_and_over_pages_both_readers_pass() -> None:
+    # e: a page datatrove's reader drops; x: a 404 page its reader passes on
+    ours = {"read": ["a", "b", "c", "d", "e"], "kept": ["a", "b", "c", "e"]}
+    theirs = {"read": ["a", "b", "c", "d", "x"], "kept": ["a", "b", "d"]}
+    o = overlap(ours, theirs)
+    assert (o["both"], o["only_project"], o["only_datatrove"]) == (2, 2, 1)
+    assert o["jaccard"] == pytest.approx(2 / 5) and o["datatrove_kept_in_project"] == pytest.approx(2 / 3)
+    assert o["read_by_both"] == 4 and (o["both_read_only_project"], o["both_read_only_datatrove"]) == (1, 1)
+    assert o["jaccard_read_by_both"] == pytest.approx(2 / 4)
+
+
 @pytest.mark.slow
 def test_bench_pipeline_on_one_warc(sample_data: Path, tmp_path: Path) -> None:
     source = sample_data / "cc_news_mirror"
-    res = run_bench(source, files=1)
-    ours, theirs = res["stages"]["project"], res["stages"]["datatrove-fineweb"]
-    assert ours["pages"] > 0 and theirs["pages"] > 0
-    for s in (ours, theirs):
+    res = run_bench(source, files=1, repeats=2)
+    theirs = res["stages"]["datatrove-fineweb"]
+    for name in ("project", "project-fineweb"):
+        ours = res["stages"][name]
+        assert ours["pages"] > 0 and theirs["pages"] > 0
+        o = res["overlap"][name]
+        assert o["both"] + o["only_project"] == len(ours["kept"])
+        assert o["both"] + o["only_datatrove"] == len(theirs["kept"])
+        assert res["speed_ratio"][name] == pytest.approx(ours["pages_per_cpu_s"] / theirs["pages_per_cpu_s"])
+    for s in res["stages"].values():
         assert set(s["kept"]) <= set(s["read"]) and s["cpu_s"] > 0
-    o = res["overlap"]
-    assert o["both"] + o["only_project"] == len(ours["kept"]) and o["both"] + o["only_datatrove"] == len(
-        theirs["kept"]
-    )
-    assert res["speed_ratio"] == pytest.approx(ours["pages_per_cpu_s"] / theirs["pages_per_cpu_s"])
+    assert res["stages"]["project-fineweb"]["read"] == res["stages"]["project"]["read"]  # same reader
     done = subprocess.run([sys.executable, "-m", "corpus.cli", "bench-pipeline", "--source", str(source), "--files",
-                           "1", "--json", str(tmp_path / "p.json")], capture_output=True, text=True, timeout=600)  # fmt: skip
+                           "1", "--repeats", "1", "--json", str(tmp_path / "p.json")],
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "speed ratio project / datatrove-fineweb" in done.stdout and "fastwarc" in done.stdout
+    assert "project-fineweb / datatrove-fineweb: speed" in done.stdout and "fastwarc" in done.stdout
     assert json.loads((tmp_path / "p.json").read_text())["warc_files"] == list_warcs(source, 1)

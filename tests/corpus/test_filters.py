@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 from corpus.steps.dedup import normalized_text_key
@@ -51,6 +52,21 @@ def test_length_filter_reason() -> None:
     assert f.filter(_doc(EN + " " + EN)) is True
 
 
+def test_length_filter_prefix_shortcut_matches_a_full_count() -> None:
+    """Words counted on a prefix first: the decision is the full count's, also where the prefix cuts a word
+    or holds too few (long words, padding) and the rest of the text decides."""
+    f = LengthFilter(min_words=50, min_chars=200)
+    for text in [
+        " ".join(["w"] * 49) + " " + "x" * 2000,
+        " ".join(["w"] * 49) + " " + "x" * 2000 + " y",
+        "-" * 990 + " " + " ".join(["word"] * 49),
+        "-" * 990 + " " + " ".join(["word"] * 50),
+        " ".join(["abcdefghijklmnopqrstuvwxy"] * 60),
+    ]:
+        full = len(re.findall(r"\w+", text)) >= 50
+        assert (f.filter(_doc(text)) is True) == full, text[:80]
+
+
 def test_boilerplate_reasons() -> None:
     f = BoilerplateFilter()
     assert f.filter(_doc(EN)) is True
@@ -61,7 +77,7 @@ def test_boilerplate_reasons() -> None:
 
 
 def test_gopher_repetition_drops_repeated_lines_with_reason() -> None:
-    rep, quality = quality_filters()[:2]
+    quality, rep = quality_filters()[:2]
     repeated = "\n".join(["Click here to subscribe to our newsletter today."] * 30 + [EN])
     keep, reason = rep.filter(_doc(repeated))
     assert keep is False and reason

@@ -77,13 +77,16 @@ def document_steps(
             min_score=filters.min_language_score,
             exclusion_writer=aside("language"),
         ),
-        LengthFilter(
-            min_words=filters.min_words, min_chars=filters.min_chars, exclusion_writer=aside("length")
-        ),
     ]
+    if filters.min_words > 0 or filters.min_chars > 0:
+        steps.append(
+            LengthFilter(
+                min_words=filters.min_words, min_chars=filters.min_chars, exclusion_writer=aside("length")
+            )
+        )
     if filters.quality:
-        for f in quality_filters():
-            f.exclusion_writer = aside(f"quality_{type(f).__name__}")
+        for f in quality_filters(filters):
+            f.exclusion_writer = aside(f"quality_{type(f).__name__.removeprefix('Fast')}")
             steps.append(f)
     return steps
 

@@ -3,9 +3,11 @@ Gopher/C4-style repetition and boilerplate rules. Each is a datatrove ``BaseFilt
 returns ``(False, reason)`` when it drops, so every drop is counted as ``dropped_<reason>`` and can be written
 aside with ``exclusion_writer``.
 
-``FilterConfig`` holds the settings of all of them for a build (``corpus.stages.document_steps`` reads it).
+``FilterConfig`` holds the settings of all of them for a build (``corpus.stages.document_steps`` reads it);
+``fineweb_filters()`` is the preset that applies FineWeb's rules instead of the project's (same decisions as
+datatrove's FineWeb stage: spaCy-like words for Gopher, C4's line rules and >= 5 sentences).
 
-Usage: ``[EnglishFilter(), LengthFilter(min_words=50), *quality_filters()]`` inside a stage
+Usage: ``[EnglishFilter(), LengthFilter(min_words=50), *quality_filters(FilterConfig())]`` inside a stage
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
+from corpus.errors import CorpusError
 from corpus.steps.dedup import RegexWordTokenizer
 
 _WORD_RE = re.compile(r"\w+")
@@ -31,7 +34,39 @@ class FilterConfig:
     min_words: int = 50
     min_chars: int = 200
     quality: bool = True
+    word_tokenizer: str = (
+        "whitespace"  # Gopher's words: "whitespace" (as Gopher counts) or "spacy-like" (FineWeb)
+    )
+    gopher_min_words: int = 0  # Gopher quality's own minimum of non-symbol words (0: left to min_words)
+    gopher_max_words: int = 200_000  # ... and its maximum
+    c4: bool = (
+        False  # datatrove's C4QualityFilter as FineWeb runs it instead of BoilerplateFilter (edits lines)
+    )
+    min_sentences: int = 5  # ... its minimum of sentences in the kept lines
     write_dropped: bool = False
+
+    def __post_init__(self) -> None:
+        if self.word_tokenizer not in WORD_TOKENIZERS:
+            raise CorpusError(
+                f"unknown word_tokenizer {self.word_tokenizer!r}: choose one of {', '.join(WORD_TOKENIZERS)}"
+            )
+
+
+WORD_TOKENIZERS = ("whitespace", "spacy-like")
+
+
+def fineweb_filters() -> FilterConfig:
+    """FineWeb's document filters (datatrove ``examples/fineweb.py`` up to C4): English >= 0.65, Gopher
+    repetition and quality (>= 50 words) on spaCy-like words, C4's line rules with >= 5 sentences; no separate
+    length rule. Usage: ``document_steps(ExtractConfig(), fineweb_filters())``"""
+    return FilterConfig(
+        min_words=0,
+        min_chars=0,
+        word_tokenizer="spacy-like",
+        gopher_min_words=50,
+        gopher_max_words=100_000,
+        c4=True,
+    )
 
 
 class EnglishFilter(BaseFilter):
@@ -88,7 +123,12 @@ class LengthFilter(BaseFilter):
         self.min_words, self.min_chars = min_words, min_chars
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        if len(doc.text) < self.min_chars or len(_WORD_RE.findall(doc.text)) < self.min_words:
+        text = doc.text
+        if len(text) < self.min_chars:
+            return False, "too_short"
+        # a prefix holds no more words than the whole text, so enough words in one settle it (most articles)
+        head = text[: 20 * self.min_words]
+        if len(_WORD_RE.findall(head)) < self.min_words and len(_WORD_RE.findall(text)) < self.min_words:
             return False, "too_short"
         return True
 
@@ -121,17 +161,36 @@ class BoilerplateFilter(BaseFilter):
         return True
 
 
-def quality_filters(language_tokenizer: Any = None) -> list[BaseFilter]:
-    """Gopher repetition + Gopher quality (datatrove's implementations) + C4-style boilerplate, in that order.
+def word_tokenizer(name: str) -> Any:
+    """The word tokenizer called ``name`` in ``WORD_TOKENIZERS``."""
+    if name == "spacy-like":
+        from corpus.steps.tokens import SpacyLikeWordTokenizer
 
-    datatrove's English word tokenizer needs spaCy; ``RegexWordTokenizer`` keeps the filters dependency-light.
-    Gopher's 50-word minimum is left to ``LengthFilter``.
+        return SpacyLikeWordTokenizer()
+    return RegexWordTokenizer()
+
+
+def quality_filters(config: FilterConfig | None = None) -> list[BaseFilter]:
+    """Gopher quality + Gopher repetition (datatrove's rules; ``corpus.steps.quality``'s exact, cheaper twins),
+    then C4-style boilerplate (or datatrove's C4 filter as FineWeb runs it, with ``config.c4``).
+
+    The cheaper quality rules run before the repetition rules: a page is kept only if it passes all, so the
+    order changes which reason a drop is counted under, never what is kept. C4's filter edits the text (drops
+    lines), so it runs last. Gopher's 50-word minimum is left to ``LengthFilter`` unless ``gopher_min_words``.
     """
-    from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilter
+    from corpus.steps.quality import FastC4QualityFilter, FastGopherQualityFilter, FastGopherRepetitionFilter
 
-    tok = language_tokenizer or RegexWordTokenizer()
+    cfg = config or FilterConfig()
+    tok = word_tokenizer(cfg.word_tokenizer)
+    last: BaseFilter = BoilerplateFilter()
+    if cfg.c4:
+        last = FastC4QualityFilter(
+            filter_no_terminal_punct=False, min_num_sentences=cfg.min_sentences, language=tok
+        )
     return [
-        GopherRepetitionFilter(language=tok),
-        GopherQualityFilter(min_doc_words=None, max_doc_words=200_000, language=tok),
-        BoilerplateFilter(),
+        FastGopherQualityFilter(
+            min_doc_words=cfg.gopher_min_words or None, max_doc_words=cfg.gopher_max_words, language=tok
+        ),
+        FastGopherRepetitionFilter(language=tok),
+        last,
     ]
