@@ -34,14 +34,12 @@ class FilterConfig:
     min_words: int = 50
     min_chars: int = 200
     quality: bool = True
-    word_tokenizer: str = (
-        "whitespace"  # Gopher's words: "whitespace" (as Gopher counts) or "spacy-like" (FineWeb)
-    )
+    # Gopher's words: "whitespace" (as Gopher counts them) or "spacy-like" (as FineWeb, via datatrove, does)
+    word_tokenizer: str = "whitespace"
     gopher_min_words: int = 0  # Gopher quality's own minimum of non-symbol words (0: left to min_words)
     gopher_max_words: int = 200_000  # ... and its maximum
-    c4: bool = (
-        False  # datatrove's C4QualityFilter as FineWeb runs it instead of BoilerplateFilter (edits lines)
-    )
+    # datatrove's C4QualityFilter as FineWeb runs it, instead of BoilerplateFilter (it edits lines out)
+    c4: bool = False
     min_sentences: int = 5  # ... its minimum of sentences in the kept lines
     write_dropped: bool = False
 
