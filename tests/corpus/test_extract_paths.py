@@ -34,6 +34,7 @@ PATHS = [
         rescue_ratio=0.5, rescue_with="trafilatura"
     ),  # the previous default: plain trafilatura rescue
     ExtractConfig(focus_article=False),  # whole page, never the <article> shortcut
+    ExtractConfig(xpath_twins=False),  # trafilatura's own XPath evaluation instead of the twins
     ExtractConfig(extractor="resiliparse"),
 ]
 
