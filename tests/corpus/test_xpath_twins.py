@@ -30,10 +30,10 @@ def _stages(html: str) -> list:
 
 
 def _assert_twins_equal(pages: list[dict]) -> int:
-    checked = 0
+    checked, active = 0, twins()
     for page in pages:
         for tree in _stages(page["html"]):
-            for name, index, original, twin in twins():
+            for name, index, original, twin in active:
                 assert twin(tree) == original(tree), f"{name}[{index}] differs on {page['id']}"
                 checked += 1
     return checked
@@ -180,10 +180,13 @@ def _tree(draw: st.DrawFn, depth: int = 0) -> str:
     return f"<{tag}{text}>t{''.join(children)}</{tag}>"
 
 
+_ACTIVE = twins()
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_tree(), min_size=1, max_size=4))
 def test_twins_equal_xpaths_on_generated_trees(parts: list[str]) -> None:
     tree = etree.fromstring(f"<html><body>{''.join(parts)}</body></html>", etree.HTMLParser())
-    for name, index, original, twin in twins():
+    for name, index, original, twin in _ACTIVE:
         for context in (tree, tree[0]):
             assert twin(context) == original(context), f"{name}[{index}]"
